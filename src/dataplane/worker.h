@@ -1,0 +1,51 @@
+/* One worker per TUN queue: read, translate, write. */
+#ifndef NAT64_WORKER_H
+#define NAT64_WORKER_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "dataplane/stats.h"
+#include "log.h"
+#include "xlat/xlat.h"
+
+struct config;
+struct bindings;
+
+/* What every worker shares, read-only once workers run (but `now`). */
+struct dataplane {
+	const struct config *cfg;
+	struct xlat_cfg xcfg;
+	struct bindings *bindings;
+	uint32_t now;			/* monotonic seconds, advanced by the supervisor */
+	volatile int stop;		/* set by the supervisor, then workers are kicked */
+};
+
+struct worker {
+	struct stats stats;		/* first: its own cache lines */
+	struct dataplane *dp;
+	pthread_t thread;
+	unsigned index;
+	int fd;
+	int running;
+	struct xlat_state xs;
+	struct log_ratelimit rl;
+	uint8_t *buf;			/* XLAT_HEADROOM + WORKER_MAX_PKT */
+	uint8_t *reply;			/* XLAT_REPLY_MAX */
+};
+
+#define WORKER_MAX_PKT 65536
+
+/* The signal that interrupts a worker's read(); its handler does nothing. */
+#define WORKER_KICK_SIGNAL SIGUSR2
+
+/* Installs the no-op WORKER_KICK_SIGNAL handler (without SA_RESTART). */
+int worker_setup_signals(void);
+/* Allocates the worker's buffers and starts its thread on queue fd `fd`. */
+int worker_start(struct worker *w, struct dataplane *dp, unsigned index, int fd);
+/* Asks the worker to stop and waits at most timeout_ms; 0 or -ETIMEDOUT. */
+int worker_stop(struct worker *w, unsigned timeout_ms);
+/* Frees the buffers and closes the queue (after worker_stop). */
+void worker_free(struct worker *w);
+
+#endif
