@@ -83,7 +83,8 @@ demo: $(B)/nat64
 install: $(B)/nat64
 	install -D -m 0755 $(B)/nat64 $(DESTDIR)$(SBINDIR)/nat64
 	install -D -m 0644 examples/nat64.conf $(DESTDIR)$(SYSCONFDIR)/nat64/nat64.conf.example
-	install -D -m 0644 systemd/nat64.service $(DESTDIR)$(UNITDIR)/nat64.service
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's#/usr/local/sbin/#$(SBINDIR)/#g' systemd/nat64.service > $(DESTDIR)$(UNITDIR)/nat64.service
 	install -D -m 0644 docs/nat64.8 $(DESTDIR)$(MANDIR)/man8/nat64.8
 	install -D -m 0644 docs/nat64.conf.5 $(DESTDIR)$(MANDIR)/man5/nat64.conf.5
 	install -D -m 0644 scripts/rt_protos.nat64 $(DESTDIR)$(SYSCONFDIR)/iproute2/rt_protos.d/nat64.conf

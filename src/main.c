@@ -28,7 +28,7 @@ static void usage(FILE *out)
 		"\n"
 		"options:\n"
 		"  -c FILE   config file (default " DEFAULT_CONFIG ")\n"
-		"  -v        more log output (repeat for debug)\n"
+		"  -v        debug log output\n"
 		"  -s        log to syslog instead of stderr\n"
 		"  -h        this help\n");
 }

@@ -219,12 +219,18 @@ static int start_workers(struct supervisor *s)
 	return 0;
 }
 
-static void stop_workers(struct supervisor *s)
+/* Returns 0 when every worker has stopped, -ETIMEDOUT otherwise. */
+static int stop_workers(struct supervisor *s)
 {
+	int ret = 0;
+
 	for (unsigned i = 0; i < s->n_workers; i++) {
-		if (worker_stop(&s->workers[i], STOP_TIMEOUT_MS) < 0)
+		if (worker_stop(&s->workers[i], STOP_TIMEOUT_MS) < 0) {
 			log_err("worker %u did not stop in time", i);
+			ret = -ETIMEDOUT;
+		}
 	}
+	return ret;
 }
 
 /* Reap every quarter of the idle timeout, at least once a minute. */
@@ -363,7 +369,11 @@ int supervisor_run(const struct config *cfg)
 			 cfg->tun.name, s.n_workers);
 		event_loop(&s);
 	}
-	stop_workers(&s);
+	if (stop_workers(&s) < 0) {
+		/* A worker still runs on its buffers and the bindings: leave
+		 * them to the exit rather than free them under it. */
+		return -ETIMEDOUT;
+	}
 	if (s.n_workers)
 		log_stats(&s, "final counters");
 	for (unsigned i = 0; i < s.n_workers; i++)
