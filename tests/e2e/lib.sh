@@ -84,9 +84,9 @@ write_conf() {
 
 # wait_for SECONDS CMD...: retry CMD every 0.1 s until it succeeds or time runs out
 wait_for() {
-	local deadline=$(( $(date +%s) + $1 )); shift
+	local deadline=$(( $(date +%s%3N) + $1 * 1000 )); shift
 	until "$@" >/dev/null 2>&1; do
-		[ "$(date +%s)" -ge "$deadline" ] && return 1
-		sleep 0.1
+		[ "$(date +%s%3N)" -ge "$deadline" ] && return 1
+		sleep 0.05
 	done
 }

@@ -45,7 +45,8 @@ stop_daemon() {		# stop_daemon: SIGTERM, must be gone within a second
 	[ -n "$pid" ] || return 0
 	DAEMON_PID=
 	kill -TERM "$pid"
-	if ! wait_for 1 sh -c "! kill -0 $pid"; then
+	# gone or a zombie (exited, not yet reaped by this shell)
+	if ! wait_for 1 sh -c "[ ! -e /proc/$pid ] || [ \"\$(cut -d' ' -f3 /proc/$pid/stat)\" = Z ]"; then
 		kill -9 "$pid"
 		fail "run did not stop within 1 s of SIGTERM"
 		return 1
