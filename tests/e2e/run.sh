@@ -213,6 +213,27 @@ test_pool_exhausted_refuses_new_clients() {
 	stop_daemon
 }
 
+test_reaping_waits_for_conntrack() {
+	fresh || return 1
+	sed -i 's/idle-timeout = 300/idle-timeout = 2/' "$WORK/nat64.conf"
+	start_daemon "$WORK/nat64.conf" || return 1
+	in_c ping -6 -c 1 -W 2 -I "$CLIENT1" "$SERVER6" >/dev/null || fail "ping" || return 1
+	local inner
+	inner=$(in_g conntrack -L -p icmp 2>/dev/null | grep -o 'src=100\.64\.0\.[0-9]*' | head -1)
+	[ -n "$inner" ] || fail "no conntrack entry for the inner address" || return 1
+	# idle for longer than the timeout, but conntrack still holds the flow
+	sleep 3.5
+	counters | grep -q "bindings active 1 .* reaped 0 kept_by_conntrack [1-9]" ||
+		fail "binding reaped (or not checked) while conntrack held its address" || return 1
+	in_g conntrack -D -s "${inner#src=}" >/dev/null 2>&1
+	wait_for 5 grep -q "reaped 1 idle bindings" "$WORK/daemon.log" ||
+		fail "binding not reaped once conntrack let go" || return 1
+	# the client comes back and gets its previous inner address
+	in_c ping -6 -c 1 -W 2 -I "$CLIENT1" "$SERVER6" >/dev/null || fail "ping after reaping" || return 1
+	in_g conntrack -L -p icmp 2>/dev/null | grep -q "$inner " || fail "client did not get $inner back" || return 1
+	stop_daemon
+}
+
 test_sigterm_stops_and_unplumb_cleans() {
 	fresh || return 1
 	start_daemon "$WORK/nat64.conf" || return 1
