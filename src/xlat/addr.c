@@ -1,6 +1,7 @@
 /* RFC 6052 IPv4-embedded IPv6 addresses. */
 #include "xlat/addr.h"
 
+#include <arpa/inet.h>
 #include <string.h>
 
 /* RFC 6052 §2.2: bits 64-71 of the address (byte 8) are the "u" octet. */
@@ -97,4 +98,61 @@ int addr_extract(const struct nat64_prefix *p, const struct in6_addr *a, struct 
 		out[i] = a->s6_addr[pos[i]];
 	memcpy(v, out, sizeof(out));
 	return 0;
+}
+
+int addr_v4_in_net(struct in_addr a, struct in_addr net, unsigned len)
+{
+	uint32_t mask;
+
+	if (len > 32)
+		return 0;
+	mask = len ? ~0u << (32 - len) : 0;
+	return ((ntohl(a.s_addr) ^ ntohl(net.s_addr)) & mask) == 0;
+}
+
+int addr_prefix_is_wkp(const struct nat64_prefix *p)
+{
+	/* RFC 6052 §2.1: 64:ff9b::/96. */
+	static const uint8_t wkp[12] = { 0x00, 0x64, 0xff, 0x9b };
+
+	return p->len == 96 && memcmp(p->addr.s6_addr, wkp, sizeof(wkp)) == 0;
+}
+
+/* IANA IPv4 Special-Purpose Address Registry (RFC 6890 §2.2.2 and updates):
+ * the entries whose "Globally Reachable" is False (or N/A: 192.88.99.0/24,
+ * deprecated by RFC 7526). */
+static const struct { uint32_t net; uint8_t len; } non_global4[] = {
+	{ 0x00000000, 8 },   /* "this network", RFC 791 */
+	{ 0x0a000000, 8 },   /* private, RFC 1918 */
+	{ 0x64400000, 10 },  /* shared address space, RFC 6598 */
+	{ 0x7f000000, 8 },   /* loopback, RFC 1122 */
+	{ 0xa9fe0000, 16 },  /* link local, RFC 3927 */
+	{ 0xac100000, 12 },  /* private, RFC 1918 */
+	{ 0xc0000000, 24 },  /* IETF protocol assignments, RFC 6890 (but see below) */
+	{ 0xc0000200, 24 },  /* TEST-NET-1, RFC 5737 */
+	{ 0xc0586300, 24 },  /* 6to4 relay anycast, RFC 7526 */
+	{ 0xc0a80000, 16 },  /* private, RFC 1918 */
+	{ 0xc6120000, 15 },  /* benchmarking, RFC 2544 */
+	{ 0xc6336400, 24 },  /* TEST-NET-2, RFC 5737 */
+	{ 0xcb007100, 24 },  /* TEST-NET-3, RFC 5737 */
+	{ 0xe0000000, 4 },   /* multicast, RFC 5771 */
+	{ 0xf0000000, 4 },   /* reserved, RFC 1112; includes 255.255.255.255 (RFC 919) */
+};
+
+int addr_v4_is_global(struct in_addr a)
+{
+	uint32_t h = ntohl(a.s_addr);
+	size_t i;
+
+	/* 192.0.0.9 (PCP anycast, RFC 7723) and 192.0.0.10 (TURN anycast,
+	 * RFC 8155) are globally reachable inside 192.0.0.0/24. */
+	if (h == 0xc0000009 || h == 0xc000000a)
+		return 1;
+	for (i = 0; i < sizeof(non_global4) / sizeof(non_global4[0]); i++) {
+		uint32_t mask = ~0u << (32 - non_global4[i].len);
+
+		if ((h & mask) == non_global4[i].net)
+			return 0;
+	}
+	return 1;
 }
