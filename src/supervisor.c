@@ -201,7 +201,8 @@ static int start_workers(struct supervisor *s)
 	if (!s->workers)
 		return -ENOMEM;
 	for (unsigned i = 0; i < cfg->tun.queues; i++) {
-		int fd = tun_attach_queue(cfg->tun.name);
+		unsigned got;
+		int fd = tun_attach_queue(cfg->tun.name, 0, &got);
 
 		if (fd < 0) {
 			log_err("TUN %s: attaching queue %u: %s", cfg->tun.name, i,

@@ -95,20 +95,41 @@ int tun_destroy(const char *name)
 	return ret;
 }
 
-int tun_attach_queue(const char *name)
+/* Newer than Debian 12's headers. */
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#define TUN_F_USO6 0x40
+#endif
+
+static int set_offload(int fd, int offload, unsigned *got)
+{
+	unsigned long base = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN;
+
+	*got = 0;
+	if (!offload)
+		return ioctl(fd, TUNSETOFFLOAD, 0UL) < 0 ? -errno : 0;
+	if (ioctl(fd, TUNSETOFFLOAD, base | TUN_F_USO4 | TUN_F_USO6) == 0) {
+		*got = TUN_OFFLOAD_CSUM | TUN_OFFLOAD_TSO | TUN_OFFLOAD_USO;
+		return 0;
+	}
+	/* Kernels before 6.2 refuse USO: go on without it. */
+	if (errno != EINVAL || ioctl(fd, TUNSETOFFLOAD, base) < 0)
+		return -errno;
+	*got = TUN_OFFLOAD_CSUM | TUN_OFFLOAD_TSO;
+	return 0;
+}
+
+int tun_attach_queue(const char *name, int offload, unsigned *got)
 {
 	int fd, ret = tun_exists(name);
 
 	if (ret <= 0)
 		return ret == 0 ? -ENODEV : ret;
-	fd = tun_open(name, TUN_FLAGS);
+	fd = tun_open(name, TUN_FLAGS | (offload ? IFF_VNET_HDR : 0));
 	if (fd < 0)
 		return fd;
-	/* Offload flags live on the device and outlive a reader: clear them so
-	 * this reader, which does not parse virtio-net headers, gets finished
-	 * packets. */
-	if (ioctl(fd, TUNSETOFFLOAD, 0) < 0) {
-		ret = -errno;
+	ret = set_offload(fd, offload, got);
+	if (ret < 0) {
 		close(fd);
 		return ret;
 	}

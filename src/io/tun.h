@@ -18,8 +18,19 @@ int tun_create(const char *name);
  * is attached.  Returns 0, or -errno (-ENODEV when there is none). */
 int tun_destroy(const char *name);
 
-/* Attaches one queue of the existing device `name`; never creates a device.
- * Returns the queue's file descriptor or -errno (-ENODEV when missing). */
-int tun_attach_queue(const char *name);
+/* Offloads a queue can take (TUNSETOFFLOAD); USO needs Linux 6.2. */
+#define TUN_OFFLOAD_CSUM 0x1	/* partial checksums */
+#define TUN_OFFLOAD_TSO  0x2	/* TCP segmentation, IPv4 and IPv6 */
+#define TUN_OFFLOAD_USO  0x4	/* UDP segmentation, IPv4 and IPv6 */
+
+/*
+ * Attaches one queue of the existing device `name`; never creates a device.
+ * With `offload`, packets carry a virtio-net header (IFF_VNET_HDR) and the
+ * kernel may hand over partial checksums and TCP/UDP super-packets; *got
+ * says which offloads the kernel took.  Without, offloads are switched off
+ * explicitly: they outlive the reader that set them.  Returns the queue's
+ * file descriptor or -errno (-ENODEV when the device is missing).
+ */
+int tun_attach_queue(const char *name, int offload, unsigned *got);
 
 #endif
