@@ -103,9 +103,11 @@ static int check_ours(const char *name, struct rtnl_link *l, bool adopt,
 	return 0;
 }
 
-/* Sets MTU, up and alias where they differ; records old values in `u`. */
+/* Sets MTU, txqueuelen, up and alias where they differ; records old values
+ * in `u`. */
 static int link_configure(struct nl_sock *sk, struct rtnl_link *l,
-			  unsigned int mtu, struct link_undo *u)
+			  unsigned int mtu, unsigned int txqlen,
+			  struct link_undo *u)
 {
 	struct rtnl_link *chg = rtnl_link_alloc();
 	bool differs = false;
@@ -114,10 +116,15 @@ static int link_configure(struct nl_sock *sk, struct rtnl_link *l,
 	if (!chg)
 		return -ENOMEM;
 	u->mtu = rtnl_link_get_mtu(l);
+	u->txqlen = rtnl_link_get_txqlen(l);
 	u->was_up = rtnl_link_get_flags(l) & IFF_UP;
 	u->had_alias = alias_is_ours(l);
 	if (u->mtu != mtu) {
 		rtnl_link_set_mtu(chg, mtu);
+		differs = true;
+	}
+	if (u->txqlen != txqlen) {
+		rtnl_link_set_txqlen(chg, txqlen);
 		differs = true;
 	}
 	if (!u->was_up) {
@@ -135,7 +142,8 @@ static int link_configure(struct nl_sock *sk, struct rtnl_link *l,
 	return ret;
 }
 
-int link_setup(const char *name, unsigned int mtu, struct link_undo *u)
+int link_setup(const char *name, unsigned int mtu, unsigned int txqlen,
+	       struct link_undo *u)
 {
 	struct rtnl_link *l = NULL;
 	struct nl_sock *sk;
@@ -167,10 +175,10 @@ int link_setup(const char *name, unsigned int mtu, struct link_undo *u)
 		ret = -ENODEV;	/* deleted under our feet */
 	if (ret < 0)
 		goto fail;
-	ret = link_configure(sk, l, mtu, u);
+	ret = link_configure(sk, l, mtu, txqlen, u);
 	if (ret < 0) {
-		log_err("plumb: setting up link %s (mtu %u, up, alias): %s",
-			name, mtu, strerror(-ret));
+		log_err("plumb: setting up link %s (mtu %u, txqueuelen %u, up, "
+			"alias): %s", name, mtu, txqlen, strerror(-ret));
 		goto fail;
 	}
 	goto out;
@@ -206,6 +214,7 @@ int link_undo(const char *name, const struct link_undo *u)
 		goto out;
 	}
 	rtnl_link_set_mtu(chg, u->mtu);
+	rtnl_link_set_txqlen(chg, u->txqlen);
 	if (!u->was_up)
 		rtnl_link_unset_flags(chg, IFF_UP);
 	if (!u->had_alias)

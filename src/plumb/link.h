@@ -1,5 +1,5 @@
 /* The TUN link: created through io/tun, marked as nat64's with its alias,
- * given its MTU and brought up (libnl-route-3). */
+ * given its MTU and transmit queue length and brought up (libnl-route-3). */
 #ifndef NAT64_PLUMB_LINK_H
 #define NAT64_PLUMB_LINK_H
 
@@ -13,14 +13,18 @@ struct link_undo {
 	bool created;		/* the device did not exist before */
 	bool changed;		/* an existing device got new settings: */
 	unsigned int mtu;	/*   its previous MTU */
+	unsigned int txqlen;	/*   its previous txqueuelen */
 	bool was_up;		/*   whether it was up */
 	bool had_alias;		/*   whether it already carried LINK_ALIAS */
 };
 
 /* Creates the TUN device `name` unless it is there, marks it as nat64's,
- * sets `mtu` and brings it up.  A link called `name` that is not a TUN device
- * or carries another alias is left alone: -EEXIST.  Returns 0 or -errno. */
-int link_setup(const char *name, unsigned int mtu, struct link_undo *u);
+ * sets `mtu` and `txqlen` (the transmit queue length, in packets) and brings
+ * it up; only what differs is changed.  A link called `name` that is not a
+ * TUN device or carries another alias is left alone: -EEXIST.  Returns 0 or
+ * -errno. */
+int link_setup(const char *name, unsigned int mtu, unsigned int txqlen,
+	       struct link_undo *u);
 
 /* Reverts what link_setup() recorded in `u`.  Returns 0 or -errno. */
 int link_undo(const char *name, const struct link_undo *u);

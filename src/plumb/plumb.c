@@ -16,12 +16,14 @@
 #include "plumb/nft.h"
 #include "plumb/route.h"
 #include "plumb/sysctl.h"
+#include "xlat/addr.h"
 
 /* What one plumb_up() run changed. */
 struct run {
 	const struct config *c;
 	struct link_undo link;
 	bool route6_added;
+	bool gw6_added;
 	bool route4_added;
 	bool fwd4_changed;
 	bool fwd6_changed;
@@ -36,7 +38,8 @@ struct step {
 
 static int tun_up(struct run *r)
 {
-	return link_setup(r->c->tun.name, r->c->tun.mtu, &r->link);
+	return link_setup(r->c->tun.name, r->c->tun.mtu, r->c->tun.txqueuelen,
+			  &r->link);
 }
 
 static int tun_undo(struct run *r)
@@ -58,6 +61,32 @@ static int route6_undo(struct run *r)
 	if (!r->route6_added)
 		return 0;
 	return route_del(AF_INET6, &r->c->prefix.addr, r->c->prefix.len);
+}
+
+/* Replies to the translator's own IPv6 address (the source of the ICMPv6
+ * errors it originates) must reach the TUN too; inside the prefix the
+ * prefix route carries them already. */
+static bool gw6_needs_route(const struct config *c)
+{
+	return !addr_in6_in_net(&c->gateway_v6, &c->prefix.addr, c->prefix.len);
+}
+
+static int gw6_up(struct run *r)
+{
+	int ret;
+
+	if (!gw6_needs_route(r->c))
+		return 0;
+	ret = route_add(AF_INET6, &r->c->gateway_v6, 128, r->c->tun.name);
+	r->gw6_added = ret == 1;
+	return ret < 0 ? ret : 0;
+}
+
+static int gw6_undo(struct run *r)
+{
+	if (!r->gw6_added)
+		return 0;
+	return route_del(AF_INET6, &r->c->gateway_v6, 128);
 }
 
 static int route4_up(struct run *r)
@@ -132,6 +161,7 @@ static int nft_up(struct run *r)
 static const struct step steps[] = {
 	{ "tun device", false, tun_up, tun_undo },
 	{ "route to the prefix", false, route6_up, route6_undo },
+	{ "route to gateway-v6", false, gw6_up, gw6_undo },
 	{ "route to the inner pool", true, route4_up, route4_undo },
 	{ "ipv4 forwarding", false, fwd4_up, fwd4_undo },
 	{ "ipv6 forwarding", false, fwd6_up, fwd6_undo },
@@ -201,6 +231,10 @@ int plumb_down(const struct config *c)
 		first = down_result("route to the inner pool",
 				    route_del(AF_INET, &c->kernel.pool,
 					      c->kernel.pool_len), first);
+	if (gw6_needs_route(c))
+		first = down_result("route to gateway-v6",
+				    route_del(AF_INET6, &c->gateway_v6, 128),
+				    first);
 	first = down_result("route to the prefix",
 			    route_del(AF_INET6, &c->prefix.addr,
 				      c->prefix.len), first);

@@ -1,5 +1,6 @@
-/* Unit tests of src/config.c: every key, every rule, messages, round trip.
+/* Unit tests of src/config*.c: every key, every rule, messages, round trip.
  * Run from tests/unit (fixtures under config/). */
+#define _GNU_SOURCE	/* sched_getaffinity() */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -9,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,10 @@
 #define EXAMPLE "../../examples/nat64.conf"
 #define FULL	"config/full.conf"
 #define MINIMAL	"config/minimal.conf"
+
+/* gateway-v6 for texts that keep the Well-Known Prefix and a non-global
+ * gateway-v4 (RFC 6052 §3.1); put last so no line number moves. */
+#define GW6	"gateway-v6 = \"2001:db8:ffff::1\"\n"
 
 static char tmp_path[64];
 static char err[4096];
@@ -86,11 +92,39 @@ static unsigned expected_auto_queues(void)
 	return n > 256 ? 256 : (unsigned)n;
 }
 
+/* What tun.cpus = "auto" gives: the CPUs this process may run on. */
+static size_t expected_auto_cpus(unsigned *first)
+{
+	cpu_set_t set;
+	unsigned cpu;
+
+	assert_int_equal(sched_getaffinity(0, sizeof(set), &set), 0);
+	for (cpu = 0; cpu < CPU_SETSIZE && !CPU_ISSET(cpu, &set); cpu++)
+		;
+	*first = cpu;
+	return (size_t)CPU_COUNT(&set);
+}
+
+/* config_print() into a string the caller frees. */
+static char *print_str(const struct config *c)
+{
+	char *out = NULL;
+	size_t outlen = 0;
+	FILE *fp = open_memstream(&out, &outlen);
+
+	assert_non_null(fp);
+	config_print(c, fp);
+	fclose(fp);
+	return out;
+}
+
 /* ---- good files ---- */
 
 static void test_defaults(void **state)
 {
 	struct config *c = config_load(MINIMAL, err, sizeof(err));
+	unsigned first_cpu;
+	size_t n_cpus = expected_auto_cpus(&first_cpu);
 
 	(void)state;
 	assert_non_null(c);
@@ -100,13 +134,29 @@ static void test_defaults(void **state)
 	assert_int_equal(c->prefix.len, 96);
 	assert_int_equal(c->napt, NAPT_KERNEL);
 	assert_in4(c->gateway_v4, "192.0.2.1");
+	assert_in6(&c->gateway_v6, "2001:db8:ffff::1");	/* required here */
+	assert_int_equal(c->gateway_v6_set, 1);
 	assert_int_equal(c->n_clients, 1);
 	assert_in6(&c->clients[0].addr, "::");
 	assert_int_equal(c->clients[0].len, 0);
+	assert_int_equal(c->n_deny_v4, 0);
+	assert_null(c->deny_v4);
+	assert_int_equal(c->lowest_ipv6_mtu, 1280);
+	assert_int_equal(c->icmp_errors.rate, 100);
+	assert_int_equal(c->icmp_errors.burst, 50);
 	assert_string_equal(c->tun.name, "nat64");
 	assert_int_equal(c->tun.queues_conf, 0);
 	assert_int_equal(c->tun.queues, expected_auto_queues());
 	assert_int_equal(c->tun.mtu, 1500);
+	assert_int_equal(c->tun.txqueuelen, 1000);
+	assert_int_equal(c->tun.offload, 1);
+	assert_int_equal(c->tun.pin, 1);
+	assert_int_equal(c->tun.cpus_auto, 1);
+	assert_int_equal(c->tun.n_cpus, n_cpus);
+	assert_non_null(c->tun.cpus);
+	assert_int_equal(c->tun.cpus[0], first_cpu);
+	for (size_t i = 1; i < c->tun.n_cpus; i++)
+		assert_true(c->tun.cpus[i] > c->tun.cpus[i - 1]);
 	assert_in4(c->kernel.pool, "100.64.0.0");
 	assert_int_equal(c->kernel.pool_len, 16);
 	assert_string_equal(c->kernel.uplink, "eth0");
@@ -121,9 +171,11 @@ static void test_explicit_values(void **state)
 	(void)state;
 	assert_non_null(c);
 	assert_in6(&c->prefix.addr, "2001:db8:64::");
-	assert_int_equal(c->prefix.len, 96);
+	assert_int_equal(c->prefix.len, 64);
 	assert_int_equal(c->napt, NAPT_KERNEL);
 	assert_in4(c->gateway_v4, "198.51.100.1");
+	assert_in6(&c->gateway_v6, "2001:db8:ffff::64");
+	assert_int_equal(c->gateway_v6_set, 1);
 	assert_int_equal(c->n_clients, 3);
 	assert_in6(&c->clients[0].addr, "2001:db8:100::");
 	assert_int_equal(c->clients[0].len, 56);
@@ -131,10 +183,28 @@ static void test_explicit_values(void **state)
 	assert_int_equal(c->clients[1].len, 56);
 	assert_in6(&c->clients[2].addr, "2001:db8:300::5");
 	assert_int_equal(c->clients[2].len, 128);
+	assert_int_equal(c->n_deny_v4, 3);
+	assert_in4(c->deny_v4[0].addr, "10.0.0.0");
+	assert_int_equal(c->deny_v4[0].len, 8);
+	assert_in4(c->deny_v4[1].addr, "192.168.1.0");
+	assert_int_equal(c->deny_v4[1].len, 24);
+	assert_in4(c->deny_v4[2].addr, "198.51.100.99");
+	assert_int_equal(c->deny_v4[2].len, 32);
+	assert_int_equal(c->lowest_ipv6_mtu, 1400);
+	assert_int_equal(c->icmp_errors.rate, 500);
+	assert_int_equal(c->icmp_errors.burst, 20);
 	assert_string_equal(c->tun.name, "xlat-t0");
 	assert_int_equal(c->tun.queues, 3);
 	assert_int_equal(c->tun.queues_conf, 3);
 	assert_int_equal(c->tun.mtu, 9000);
+	assert_int_equal(c->tun.txqueuelen, 5000);
+	assert_int_equal(c->tun.offload, 0);
+	assert_int_equal(c->tun.pin, 1);
+	assert_int_equal(c->tun.cpus_auto, 0);
+	assert_int_equal(c->tun.n_cpus, 3);	/* in the file's order */
+	assert_int_equal(c->tun.cpus[0], 2);
+	assert_int_equal(c->tun.cpus[1], 0);
+	assert_int_equal(c->tun.cpus[2], 5);
 	assert_in4(c->kernel.pool, "10.77.0.0");
 	assert_int_equal(c->kernel.pool_len, 20);
 	assert_string_equal(c->kernel.uplink, "ens3.100");
@@ -153,6 +223,7 @@ static void test_example_loads(void **state)
 	assert_int_equal(c->napt, NAPT_KERNEL);
 	assert_string_equal(c->kernel.uplink, "eth0");
 	assert_int_equal(c->tun.queues_conf, 0);
+	assert_int_equal(c->gateway_v6_set, 1);	/* 192.0.2.1 is not global */
 	config_free(c);
 }
 
@@ -178,7 +249,8 @@ static void test_edges_accepted(void **state)
 
 	c = load_text("gateway-v4 = \"192.0.2.1\"\n"
 		      "tun { queues = 1\n mtu = 65535 }\n"
-		      "kernel { inner-pool = \"100.64.0.0/30\"\n uplink = \"e\"\n idle-timeout = 010 }\n");
+		      "kernel { inner-pool = \"100.64.0.0/30\"\n uplink = \"e\"\n idle-timeout = 010 }\n"
+		      GW6);
 	if (!c)
 		fail_msg("%s", err);
 	assert_int_equal(c->tun.queues, 1);
@@ -186,6 +258,105 @@ static void test_edges_accepted(void **state)
 	assert_int_equal(c->kernel.pool_len, 30);
 	assert_int_equal(c->kernel.idle_timeout, 10);
 	config_free(c);
+
+	c = load_text("gateway-v4 = 192.0.2.1\ngateway-v6 = 2001:db8::1\n"
+		      "deny-v4 = {0.0.0.0/1, 255.255.255.255/32}\nlowest-ipv6-mtu = 1280\n"
+		      "icmp-errors { rate = 0\n burst = 1 }\n"
+		      "tun { txqueuelen = 1\n offload = Off\n cpus = 1023 }\n"
+		      "kernel { inner-pool = 100.64.0.0/16\n uplink = eth0 }\n");
+	if (!c)
+		fail_msg("%s", err);
+	assert_int_equal(c->n_deny_v4, 2);
+	assert_int_equal(c->deny_v4[0].len, 1);
+	assert_in4(c->deny_v4[1].addr, "255.255.255.255");
+	assert_int_equal(c->lowest_ipv6_mtu, 1280);
+	assert_int_equal(c->icmp_errors.rate, 0);
+	assert_int_equal(c->icmp_errors.burst, 1);
+	assert_int_equal(c->tun.txqueuelen, 1);
+	assert_int_equal(c->tun.offload, 0);
+	assert_int_equal(c->tun.n_cpus, 1);
+	assert_int_equal(c->tun.cpus[0], CPU_SETSIZE - 1);
+	config_free(c);
+
+	c = load_text("gateway-v4 = 192.0.2.1\ngateway-v6 = 2001:db8::1\n"
+		      "lowest-ipv6-mtu = 65535\n"
+		      "icmp-errors { rate = 1000000\n burst = 1000000 }\n"
+		      "tun { txqueuelen = 1000000\n offload = true\n cpus = none }\n"
+		      "kernel { inner-pool = 100.64.0.0/16\n uplink = eth0 }\n");
+	if (!c)
+		fail_msg("%s", err);
+	assert_int_equal(c->lowest_ipv6_mtu, 65535);
+	assert_int_equal(c->icmp_errors.rate, 1000000);
+	assert_int_equal(c->icmp_errors.burst, 1000000);
+	assert_int_equal(c->tun.txqueuelen, 1000000);
+	assert_int_equal(c->tun.offload, 1);
+	assert_int_equal(c->tun.pin, 0);
+	assert_int_equal(c->tun.cpus_auto, 0);
+	assert_int_equal(c->tun.n_cpus, 0);
+	assert_null(c->tun.cpus);
+	config_free(c);
+}
+
+/* Every spelling of a libconfuse boolean, any case. */
+static void test_offload_spellings(void **state)
+{
+	static const struct {
+		const char *v;
+		int on;
+	} cases[] = {
+		{ "on", 1 }, { "ON", 1 }, { "true", 1 }, { "yes", 1 }, { "Yes", 1 },
+		{ "off", 0 }, { "OFF", 0 }, { "false", 0 }, { "no", 0 }, { "No", 0 },
+	};
+	char text[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct config *c;
+
+		snprintf(text, sizeof(text), "gateway-v4 = 192.0.2.1\n" GW6
+			 "tun { offload = %s }\n"
+			 "kernel { inner-pool = 100.64.0.0/16\n uplink = eth0 }\n", cases[i].v);
+		c = load_text(text);
+		if (!c)
+			fail_msg("offload = %s: %s", cases[i].v, err);
+		assert_int_equal(c->tun.offload, cases[i].on);
+		config_free(c);
+	}
+}
+
+/* Every RFC 6052 length, with prefix||gateway-v4 as gateway-v6 (RFC 6052
+ * §2.4 Table 1 for 192.0.2.33 under 2001:db8::/LEN). */
+static void test_prefix_lengths(void **state)
+{
+	static const struct {
+		const char *prefix;
+		const char *gw6;
+	} cases[] = {
+		{ "2001:db8::/32", "2001:db8:c000:221::" },
+		{ "2001:db8:100::/40", "2001:db8:1c0:2:21::" },
+		{ "2001:db8:122::/48", "2001:db8:122:c000:2:2100::" },
+		{ "2001:db8:122:300::/56", "2001:db8:122:3c0:0:221::" },
+		{ "2001:db8:122:344::/64", "2001:db8:122:344:c0:2:2100:0" },
+		{ "2001:db8:122:344::/96", "2001:db8:122:344::c000:221" },
+	};
+	char text[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct config *c;
+
+		snprintf(text, sizeof(text), "prefix = \"%s\"\ngateway-v4 = 192.0.2.33\n"
+			 "kernel { inner-pool = 100.64.0.0/16\n uplink = eth0 }\n",
+			 cases[i].prefix);
+		c = load_text(text);
+		if (!c)
+			fail_msg("%s: %s", cases[i].prefix, err);
+		assert_in6(&c->gateway_v6, cases[i].gw6);
+		assert_int_equal(c->gateway_v6_set, 0);
+		config_free(c);
+	}
 }
 
 static void test_gateway_inside_pool(void **state)
@@ -194,7 +365,7 @@ static void test_gateway_inside_pool(void **state)
 
 	(void)state;
 	c = load_text("gateway-v4 = \"100.64.0.1\"\n"
-		      "kernel { inner-pool = \"100.64.0.0/16\"\n uplink = \"eth0\" }\n");
+		      "kernel { inner-pool = \"100.64.0.0/16\"\n uplink = \"eth0\" }\n" GW6);
 	if (!c)
 		fail_msg("%s", err);
 	assert_in4(c->gateway_v4, "100.64.0.1");
@@ -204,18 +375,13 @@ static void test_gateway_inside_pool(void **state)
 static void test_queues_zero_resolved(void **state)
 {
 	struct config *c = config_load(MINIMAL, err, sizeof(err));
-	char *out = NULL;
-	size_t outlen = 0;
-	FILE *fp;
+	char *out;
 
 	(void)state;
 	assert_non_null(c);
 	assert_int_equal(c->tun.queues, expected_auto_queues());
 	assert_true(c->tun.queues >= 1);
-	fp = open_memstream(&out, &outlen);
-	assert_non_null(fp);
-	config_print(c, fp);
-	fclose(fp);
+	out = print_str(c);
 	assert_non_null(strstr(out, "# 0 in the file: one per online CPU"));
 	free(out);
 	config_free(c);
@@ -223,10 +389,8 @@ static void test_queues_zero_resolved(void **state)
 	/* an explicit count gets no comment */
 	c = config_load(FULL, err, sizeof(err));
 	assert_non_null(c);
-	fp = open_memstream(&out, &outlen);
-	config_print(c, fp);
-	fclose(fp);
-	assert_non_null(strstr(out, "queues = 3\n"));
+	out = print_str(c);
+	assert_non_null(strstr(out, "queues     = 3\n"));
 	assert_null(strstr(out, "online CPU"));
 	free(out);
 	config_free(c);
@@ -240,12 +404,153 @@ static void test_repeat_and_append(void **state)
 	(void)state;
 	c = load_text("gateway-v4 = \"192.0.2.9\"\ngateway-v4 = \"192.0.2.1\"\n"
 		      "clients = {\"2001:db8::/32\"}\nclients += \"2001:db9::/32\"\n"
-		      "kernel { inner-pool = \"100.64.0.0/16\"\n uplink = \"eth0\" }\n");
+		      "deny-v4 = {\"10.0.0.0/8\"}\ndeny-v4 += \"172.16.0.0/12\"\n"
+		      "tun { cpus = \"1\"\n cpus = \"3,2\" }\n"
+		      "kernel { inner-pool = \"100.64.0.0/16\"\n uplink = \"eth0\" }\n" GW6);
 	if (!c)
 		fail_msg("%s", err);
 	assert_in4(c->gateway_v4, "192.0.2.1");
 	assert_int_equal(c->n_clients, 2);
 	assert_in6(&c->clients[1].addr, "2001:db9::");
+	assert_int_equal(c->n_deny_v4, 2);
+	assert_in4(c->deny_v4[1].addr, "172.16.0.0");
+	assert_int_equal(c->tun.n_cpus, 2);
+	assert_int_equal(c->tun.cpus[0], 3);
+	assert_int_equal(c->tun.cpus[1], 2);
+	config_free(c);
+}
+
+/* ---- gateway-v6 against prefix and gateway-v4 (RFC 6052 §3.1) ---- */
+
+static void test_gateway_v6_default(void **state)
+{
+	struct config *c;
+
+	(void)state;
+	/* tests/e2e/lib.sh's config: a network-specific prefix embeds any
+	 * IPv4 address, so no gateway-v6 is needed */
+	c = load_text("prefix = \"2001:db8:64::/96\"\ngateway-v4 = \"100.64.0.1\"\n"
+		      "tun {\n  name = \"nat64\"\n  queues = 2\n  mtu = 1500\n}\n"
+		      "kernel {\n  inner-pool = \"100.64.0.0/24\"\n  uplink = \"veth0\"\n}\n");
+	if (!c)
+		fail_msg("%s", err);
+	assert_in6(&c->gateway_v6, "2001:db8:64::6440:1");
+	assert_int_equal(c->gateway_v6_set, 0);
+	config_free(c);
+
+	c = load_text("prefix = \"2001:db8:64::/64\"\ngateway-v4 = \"100.64.0.1\"\n"
+		      "kernel { inner-pool = \"100.64.0.0/24\"\n uplink = \"eth0\" }\n");
+	if (!c)
+		fail_msg("%s", err);
+	assert_in6(&c->gateway_v6, "2001:db8:64:0:64:4000:100:0");	/* u-octet skipped */
+	config_free(c);
+
+	/* the Well-Known Prefix embeds a global gateway-v4 (100.128.0.1 is
+	 * just past the shared space 100.64.0.0/10; 192.0.0.9 is the global
+	 * exception inside 192.0.0.0/24) */
+	c = load_text("gateway-v4 = \"100.128.0.1\"\n"
+		      "kernel { inner-pool = \"100.64.0.0/24\"\n uplink = \"eth0\" }\n");
+	if (!c)
+		fail_msg("%s", err);
+	assert_in6(&c->gateway_v6, "64:ff9b::6480:1");
+	assert_int_equal(c->gateway_v6_set, 0);
+	config_free(c);
+	c = load_text("gateway-v4 = \"192.0.0.9\"\n"
+		      "kernel { inner-pool = \"100.64.0.0/24\"\n uplink = \"eth0\" }\n");
+	if (!c)
+		fail_msg("%s", err);
+	assert_in6(&c->gateway_v6, "64:ff9b::c000:9");
+	config_free(c);
+}
+
+/* The Well-Known Prefix and a non-global gateway-v4 leave no default. */
+static void test_gateway_v6_required(void **state)
+{
+	static const char *const non_global[] = {
+		"192.0.2.1", "10.1.2.3", "100.64.0.1", "172.16.0.1", "192.168.1.1",
+		"169.254.0.1", "198.18.0.1", "203.0.113.5", "192.0.0.1",
+	};
+	char text[256], want[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(non_global) / sizeof(non_global[0]); i++) {
+		snprintf(text, sizeof(text), "gateway-v4 = \"%s\"\n"
+			 "kernel { inner-pool = \"100.127.0.0/16\"\n uplink = \"eth0\" }\n",
+			 non_global[i]);
+		assert_null(load_text(text));
+		snprintf(want, sizeof(want), "%s: gateway-v6: missing: required because "
+			 "gateway-v4 %s is not a global IPv4 address, and RFC 6052 §3.1 forbids "
+			 "embedding it in the Well-Known Prefix 64:ff9b::/96", tmp_path, non_global[i]);
+		assert_err_has(want);
+		assert_err_has("set gateway-v6 to an IPv6 address outside the prefix");
+		assert_int_equal(count_lines(err), 1);
+	}
+	/* the default prefix counts like a written one */
+	assert_null(load_text("prefix = \"64:ff9b::/96\"\ngateway-v4 = \"10.0.0.1\"\n"
+			      "kernel { inner-pool = \"100.127.0.0/16\"\n uplink = \"eth0\" }\n"));
+	assert_err_has("gateway-v6: missing: ");
+	/* no second message about a gateway-v4 or prefix already reported */
+	assert_null(load_text("gateway-v4 = \"0.0.0.0\"\n"
+			      "kernel { inner-pool = \"100.127.0.0/16\"\n uplink = \"eth0\" }\n"));
+	assert_null(strstr(err, "gateway-v6"));
+	assert_null(load_text("prefix = \"64:ff9b::/97\"\ngateway-v4 = \"10.0.0.1\"\n"
+			      "kernel { inner-pool = \"100.127.0.0/16\"\n uplink = \"eth0\" }\n"));
+	assert_null(strstr(err, "gateway-v6"));
+	assert_int_equal(count_lines(err), 1);
+}
+
+/* Inside the prefix gateway-v6 can only be prefix||gateway-v4. */
+static void test_gateway_v6_in_prefix(void **state)
+{
+	struct config *c;
+	char want[256];
+
+	(void)state;
+	c = load_text("prefix = \"2001:db8:64::/96\"\ngateway-v4 = \"100.64.0.1\"\n"
+		      "gateway-v6 = \"2001:db8:64::100.64.0.1\"\n"
+		      "kernel { inner-pool = \"100.64.0.0/24\"\n uplink = \"eth0\" }\n");
+	if (!c)
+		fail_msg("%s", err);
+	assert_in6(&c->gateway_v6, "2001:db8:64::6440:1");
+	assert_int_equal(c->gateway_v6_set, 1);
+	config_free(c);
+
+	c = load_text("gateway-v4 = \"100.128.0.1\"\ngateway-v6 = \"64:ff9b::6480:1\"\n"
+		      "kernel { inner-pool = \"100.64.0.0/24\"\n uplink = \"eth0\" }\n");
+	if (!c)
+		fail_msg("%s", err);
+	config_free(c);
+
+	/* outside the prefix: anything unicast, even next to it */
+	c = load_text("prefix = \"2001:db8:64::/96\"\ngateway-v4 = \"100.64.0.1\"\n"
+		      "gateway-v6 = \"2001:db8:64::1:0:0\"\n"
+		      "kernel { inner-pool = \"100.64.0.0/24\"\n uplink = \"eth0\" }\n");
+	if (!c)
+		fail_msg("%s", err);
+	config_free(c);
+
+	assert_null(load_text("prefix = \"2001:db8:64::/96\"\ngateway-v4 = \"100.64.0.1\"\n"
+			      "\ngateway-v6 = \"2001:db8:64::6440:2\"\n"
+			      "kernel { inner-pool = \"100.64.0.0/24\"\n uplink = \"eth0\" }\n"));
+	snprintf(want, sizeof(want), "%s:4: gateway-v6: \"2001:db8:64::6440:2\": inside the "
+		 "prefix 2001:db8:64::/96 but not prefix||gateway-v4 (2001:db8:64::6440:1)",
+		 tmp_path);
+	assert_err_has(want);
+	assert_int_equal(count_lines(err), 1);
+
+	/* /64: the u-octet must be zero, so this is not an embedding either */
+	assert_null(load_text("prefix = \"2001:db8:64::/64\"\ngateway-v4 = \"100.64.0.1\"\n"
+			      "gateway-v6 = \"2001:db8:64:0:ff64:4000:100:0\"\n"
+			      "kernel { inner-pool = \"100.64.0.0/24\"\n uplink = \"eth0\" }\n"));
+	assert_err_has("not prefix||gateway-v4 (2001:db8:64:0:64:4000:100:0)");
+
+	/* the same gateway-v6 is fine with another prefix */
+	c = load_text("prefix = \"2001:db8:65::/64\"\ngateway-v4 = \"100.64.0.1\"\n"
+		      "gateway-v6 = \"2001:db8:64:0:ff64:4000:100:0\"\n"
+		      "kernel { inner-pool = \"100.64.0.0/24\"\n uplink = \"eth0\" }\n");
+	if (!c)
+		fail_msg("%s", err);
 	config_free(c);
 }
 
@@ -260,11 +565,21 @@ static const struct slot {
 	{ "prefix",		"prefix = \"%s\"",		"64:ff9b::/96" },
 	{ "napt",		"napt = \"%s\"",		"kernel" },
 	{ "gateway-v4",		"gateway-v4 = \"%s\"",		"192.0.2.1" },
+	{ "gateway-v6",		"gateway-v6 = \"%s\"",		"2001:db8:ffff::1" },
 	{ "clients",		"clients = {\"%s\"}",		"::/0" },
+	{ "deny-v4",		"deny-v4 = {\"%s\"}",		"10.0.0.0/8" },
+	{ "lowest-ipv6-mtu",	"lowest-ipv6-mtu = \"%s\"",	"1280" },
+	{ NULL,			"icmp-errors {%s",		"" },
+	{ "icmp-errors.rate",	"  rate = \"%s\"",		"100" },
+	{ "icmp-errors.burst",	"  burst = \"%s\"",		"50" },
+	{ NULL,			"}%s",				"" },
 	{ NULL,			"tun {%s",			"" },
 	{ "tun.name",		"  name = \"%s\"",		"nat64" },
 	{ "tun.queues",		"  queues = \"%s\"",		"2" },
 	{ "tun.mtu",		"  mtu = \"%s\"",		"1500" },
+	{ "tun.txqueuelen",	"  txqueuelen = \"%s\"",	"1000" },
+	{ "tun.offload",	"  offload = \"%s\"",		"on" },
+	{ "tun.cpus",		"  cpus = \"%s\"",		"0,1" },
 	{ NULL,			"}%s",				"" },
 	{ NULL,			"kernel {%s",			"" },
 	{ "kernel.inner-pool",	"  inner-pool = \"%s\"",	"100.64.0.0/16" },
@@ -279,9 +594,14 @@ static const struct bad_case {
 	const char *why;	/* part of the message */
 } bad_cases[] = {
 	{ "prefix", "64:ff9b::", "ADDRESS/LENGTH" },
-	{ "prefix", "64:ff9b::/64", "only /96 is supported for now" },
-	{ "prefix", "64:ff9b::/32", "only /96 is supported for now" },
 	{ "prefix", "64:ff9b::/97", "RFC 6052 allows only" },
+	{ "prefix", "64:ff9b::/0", "RFC 6052 allows only" },
+	{ "prefix", "64:ff9b::/128", "RFC 6052 allows only" },
+	{ "prefix", "2001:db8::/33", "RFC 6052 allows only" },
+	{ "prefix", "2001:db8::/31", "RFC 6052 allows only" },
+	{ "prefix", "2001:db8:0:1::/56", "bits set past the prefix length (did you mean \"2001:db8::/56\"?)" },
+	{ "prefix", "2001:db8:0:0:100::/64", "bits set past the prefix length" },
+	{ "prefix", "2001:db8:100::/32", "bits set past the prefix length (did you mean \"2001:db8::/32\"?)" },
 	{ "prefix", "64:ff9b::/129", "prefix length" },
 	{ "prefix", "64:ff9b::/x", "prefix length" },
 	{ "prefix", "64:ff9b::1/96", "bits set past the prefix length (did you mean \"64:ff9b::/96\"?)" },
@@ -305,6 +625,20 @@ static const struct bad_case {
 	{ "gateway-v4", "255.255.255.255", "broadcast" },
 	{ "gateway-v4", "240.0.0.1", "reserved" },
 	{ "gateway-v4", "127.0.0.1", "loopback" },
+	{ "gateway-v6", "2001:db8::1/128", "not an IPv6 address" },
+	{ "gateway-v6", "192.0.2.1", "not an IPv6 address" },
+	{ "gateway-v6", "2001:db8::g", "not an IPv6 address" },
+	{ "gateway-v6", "", "not an IPv6 address" },
+	{ "gateway-v6", "::", "unspecified" },
+	{ "gateway-v6", "::1", "loopback" },
+	{ "gateway-v6", "ff02::1", "multicast" },
+	{ "gateway-v6", "ff0e::64", "multicast" },
+	{ "gateway-v6", "fe80::1", "link-local" },
+	{ "gateway-v6", "febf::1", "link-local" },
+	{ "gateway-v6", "::ffff:192.0.2.1", "IPv4-mapped" },
+	/* inside the Well-Known Prefix with a non-global gateway-v4 */
+	{ "gateway-v6", "64:ff9b::c000:201", "must not embed the non-global gateway-v4 192.0.2.1 (RFC 6052 §3.1)" },
+	{ "gateway-v6", "64:ff9b::1", "inside the Well-Known Prefix 64:ff9b::/96" },
 	{ "clients", "2001:db8::1/32", "bits set past the prefix length (did you mean \"2001:db8::/32\"?)" },
 	{ "clients", "2001:db8:8000::/32", "bits set past the prefix length (did you mean \"2001:db8::/32\"?)" },
 	{ "clients", "2001:db8::1/127", "bits set past the prefix length" },
@@ -312,6 +646,27 @@ static const struct bad_case {
 	{ "clients", "10.0.0.0/8", "not an IPv6 address" },
 	{ "clients", "::/129", "prefix length" },
 	{ "clients", "::/-1", "prefix length" },
+	{ "deny-v4", "10.0.0.1/8", "bits set past the prefix length (did you mean \"10.0.0.0/8\"?)" },
+	{ "deny-v4", "192.168.1.128/24", "bits set past the prefix length (did you mean \"192.168.1.0/24\"?)" },
+	{ "deny-v4", "10.0.0.0", "ADDRESS/LENGTH" },
+	{ "deny-v4", "10.0.0.0/33", "prefix length" },
+	{ "deny-v4", "10.0.0.0/x", "prefix length" },
+	{ "deny-v4", "10.0/8", "not an IPv4 address" },
+	{ "deny-v4", "2001:db8::/32", "not an IPv4 address" },
+	{ "deny-v4", "0.0.0.0/0", "would deny every destination" },
+	{ "deny-v4", "", "ADDRESS/LENGTH" },
+	{ "lowest-ipv6-mtu", "1279", "out of range 1280..65535" },
+	{ "lowest-ipv6-mtu", "65536", "out of range 1280..65535" },
+	{ "lowest-ipv6-mtu", "0", "out of range 1280..65535" },
+	{ "lowest-ipv6-mtu", "1280b", "not a decimal integer" },
+	{ "lowest-ipv6-mtu", "", "not a decimal integer" },
+	{ "icmp-errors.rate", "1000001", "out of range 0..1000000" },
+	{ "icmp-errors.rate", "-1", "out of range 0..1000000" },
+	{ "icmp-errors.rate", "fast", "not a decimal integer" },
+	{ "icmp-errors.rate", "", "not a decimal integer" },
+	{ "icmp-errors.burst", "0", "out of range 1..1000000" },
+	{ "icmp-errors.burst", "1000001", "out of range 1..1000000" },
+	{ "icmp-errors.burst", "5.5", "not a decimal integer" },
 	{ "tun.name", "", "must not be empty" },
 	{ "tun.name", "abcdefghijklmnop", "longer than 15 characters" },
 	{ "tun.name", "a/b", "'/' is not allowed" },
@@ -331,6 +686,29 @@ static const struct bad_case {
 	{ "tun.mtu", "1279", "out of range 1280..65535" },
 	{ "tun.mtu", "65536", "out of range 1280..65535" },
 	{ "tun.mtu", "15oo", "not a decimal integer" },
+	{ "tun.txqueuelen", "0", "out of range 1..1000000" },
+	{ "tun.txqueuelen", "1000001", "out of range 1..1000000" },
+	{ "tun.txqueuelen", "1k", "not a decimal integer" },
+	{ "tun.txqueuelen", "", "not a decimal integer" },
+	{ "tun.offload", "maybe", "expected \"on\" or \"off\"" },
+	{ "tun.offload", "1", "expected \"on\" or \"off\"" },
+	{ "tun.offload", "", "expected \"on\" or \"off\"" },
+	{ "tun.offload", "on ", "expected \"on\" or \"off\"" },
+	{ "tun.cpus", "", "expected \"auto\", \"none\" or CPU numbers separated by commas" },
+	{ "tun.cpus", "Auto", "\"Auto\" is not a CPU number" },
+	{ "tun.cpus", "auto,0", "\"auto\" is not a CPU number" },
+	{ "tun.cpus", "0,", "an empty entry" },
+	{ "tun.cpus", ",0", "an empty entry" },
+	{ "tun.cpus", "0,,1", "an empty entry" },
+	{ "tun.cpus", "0, ,1", "an empty entry" },
+	{ "tun.cpus", "0-3", "\"0-3\" is not a CPU number" },
+	{ "tun.cpus", "0;1", "\"0;1\" is not a CPU number" },
+	{ "tun.cpus", "-1", "\"-1\" is not a CPU number" },
+	{ "tun.cpus", "0x1", "\"0x1\" is not a CPU number" },
+	{ "tun.cpus", "1024", "CPU 1024 is out of range 0..1023" },
+	{ "tun.cpus", "0,99999999999999999999999", "out of range 0..1023" },
+	{ "tun.cpus", "0,1,0", "CPU 0 is listed twice" },
+	{ "tun.cpus", "3, 03", "CPU 3 is listed twice" },
 	{ "kernel.inner-pool", "100.64.0.0/11", "12..30" },
 	{ "kernel.inner-pool", "100.64.0.0/31", "12..30" },
 	{ "kernel.inner-pool", "100.64.0.0/33", "prefix length" },
@@ -385,7 +763,7 @@ static void test_slot_config_is_valid(void **state)
 	struct config *c;
 
 	(void)state;
-	assert_int_equal(build_conf(text, sizeof(text), "tun.mtu", "1500"), 8);
+	assert_int_equal(build_conf(text, sizeof(text), "tun.mtu", "1500"), 15);
 	c = load_text(text);
 	if (!c)
 		fail_msg("%s", err);
@@ -435,7 +813,7 @@ static void test_value_sanitized(void **state)
 static void test_all_errors_reported(void **state)
 {
 	(void)state;
-	assert_null(load_text("prefix = \"64:ff9b::/64\"\n"
+	assert_null(load_text("prefix = \"64:ff9b::/65\"\n"
 			      "gateway-v4 = \"0.0.0.0\"\n"
 			      "clients = {\n  \"::/0\",\n  \"2001:db8::1/64\"\n}\n"
 			      "tun {\n  mtu = 1\n}\n"
@@ -468,7 +846,7 @@ static void test_comments(void **state)
 		      "clients = {\n  \"2001:db8::/32\", # office\n"
 		      "  // lab\n  \"2001:db9::/32\" /* more */\n}\n"
 		      "kernel { inner-pool = \"100.64.0.0/16\"\n"
-		      "  uplink = 'e#0' # quoted '#' is not a comment\n}\n");
+		      "  uplink = 'e#0' # quoted '#' is not a comment\n}\n" GW6);
 	if (!c)
 		fail_msg("%s", err);
 	assert_int_equal(c->n_clients, 2);
@@ -501,17 +879,17 @@ static void test_missing_required(void **state)
 	assert_err_has(want);
 	assert_int_equal(count_lines(err), 1);
 
-	assert_null(load_text("gateway-v4 = \"192.0.2.1\"\nkernel { uplink = \"eth0\" }\n"));
+	assert_null(load_text("gateway-v4 = \"192.0.2.1\"\nkernel { uplink = \"eth0\" }\n" GW6));
 	snprintf(want, sizeof(want), "%s: kernel.inner-pool: missing", tmp_path);
 	assert_err_has(want);
 	assert_int_equal(count_lines(err), 1);
 
-	assert_null(load_text("gateway-v4 = \"192.0.2.1\"\nkernel { inner-pool = \"100.64.0.0/16\" }\n"));
+	assert_null(load_text("gateway-v4 = \"192.0.2.1\"\nkernel { inner-pool = \"100.64.0.0/16\" }\n" GW6));
 	snprintf(want, sizeof(want), "%s: kernel.uplink: missing", tmp_path);
 	assert_err_has(want);
 	assert_int_equal(count_lines(err), 1);
 
-	assert_null(load_text("gateway-v4 = \"192.0.2.1\"\n"));
+	assert_null(load_text("gateway-v4 = \"192.0.2.1\"\n" GW6));
 	assert_err_has("kernel.inner-pool: missing");
 	assert_err_has("kernel.uplink: missing");
 	assert_int_equal(count_lines(err), 2);
@@ -526,7 +904,8 @@ static void test_clients_empty(void **state)
 
 	(void)state;
 	assert_null(load_text("gateway-v4 = \"192.0.2.1\"\nclients = {}\n"
-			      "kernel { inner-pool = \"100.64.0.0/16\"\n uplink = \"eth0\" }\n"));
+			      "kernel { inner-pool = \"100.64.0.0/16\"\n uplink = \"eth0\" }\n" GW6));
+	assert_int_equal(count_lines(err), 1);
 	snprintf(want, sizeof(want), "%s: clients: the list is empty", tmp_path);
 	assert_err_has(want);
 }
@@ -537,7 +916,7 @@ static void test_napt_daemon_rejected(void **state)
 
 	(void)state;
 	assert_null(load_text("napt = daemon\ngateway-v4 = \"192.0.2.1\"\n"
-			      "kernel { inner-pool = \"100.64.0.0/16\"\n uplink = \"eth0\" }\n"));
+			      "kernel { inner-pool = \"100.64.0.0/16\"\n uplink = \"eth0\" }\n" GW6));
 	snprintf(want, sizeof(want), "%s:1: napt: \"daemon\": ", tmp_path);
 	assert_err_has(want);
 	assert_err_has("not supported yet");
@@ -658,15 +1037,32 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->prefix.len, b->prefix.len);
 	assert_int_equal(a->napt, b->napt);
 	assert_int_equal(a->gateway_v4.s_addr, b->gateway_v4.s_addr);
+	/* gateway_v6_set is left out: the printer writes the effective value */
+	assert_memory_equal(&a->gateway_v6, &b->gateway_v6, sizeof(a->gateway_v6));
 	assert_int_equal(a->n_clients, b->n_clients);
 	for (i = 0; i < a->n_clients; i++) {
 		assert_memory_equal(&a->clients[i].addr, &b->clients[i].addr,
 				    sizeof(a->clients[i].addr));
 		assert_int_equal(a->clients[i].len, b->clients[i].len);
 	}
+	assert_int_equal(a->n_deny_v4, b->n_deny_v4);
+	for (i = 0; i < a->n_deny_v4; i++) {
+		assert_int_equal(a->deny_v4[i].addr.s_addr, b->deny_v4[i].addr.s_addr);
+		assert_int_equal(a->deny_v4[i].len, b->deny_v4[i].len);
+	}
+	assert_int_equal(a->lowest_ipv6_mtu, b->lowest_ipv6_mtu);
+	assert_int_equal(a->icmp_errors.rate, b->icmp_errors.rate);
+	assert_int_equal(a->icmp_errors.burst, b->icmp_errors.burst);
 	assert_string_equal(a->tun.name, b->tun.name);
 	assert_int_equal(a->tun.queues, b->tun.queues);
 	assert_int_equal(a->tun.mtu, b->tun.mtu);
+	assert_int_equal(a->tun.txqueuelen, b->tun.txqueuelen);
+	assert_int_equal(a->tun.offload, b->tun.offload);
+	assert_int_equal(a->tun.pin, b->tun.pin);
+	assert_int_equal(a->tun.cpus_auto, b->tun.cpus_auto);
+	assert_int_equal(a->tun.n_cpus, b->tun.n_cpus);
+	for (i = 0; i < a->tun.n_cpus; i++)
+		assert_int_equal(a->tun.cpus[i], b->tun.cpus[i]);
 	assert_int_equal(a->kernel.pool.s_addr, b->kernel.pool.s_addr);
 	assert_int_equal(a->kernel.pool_len, b->kernel.pool_len);
 	assert_string_equal(a->kernel.uplink, b->kernel.uplink);
@@ -675,14 +1071,9 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 
 static void round_trip(const struct config *a)
 {
-	char *out = NULL;
-	size_t outlen = 0;
-	FILE *fp = open_memstream(&out, &outlen);
+	char *out = print_str(a);
 	struct config *b;
 
-	assert_non_null(fp);
-	config_print(a, fp);
-	fclose(fp);
 	b = load_text(out);
 	if (!b)
 		fail_msg("printed config does not load:\n%s\n--\n%s", out, err);
@@ -706,12 +1097,66 @@ static void test_round_trip(void **state)
 	}
 	/* names that need escaping in a quoted string */
 	c = load_text("gateway-v4 = \"192.0.2.1\"\ntun { name = 'a\"b$c\\\\' }\n"
-		      "kernel { inner-pool = \"100.64.0.0/16\"\n uplink = '${X}' }\n");
+		      "kernel { inner-pool = \"100.64.0.0/16\"\n uplink = '${X}' }\n" GW6);
 	if (!c)
 		fail_msg("%s", err);
 	assert_string_equal(c->tun.name, "a\"b$c\\");
 	assert_string_equal(c->kernel.uplink, "${X}");
 	round_trip(c);
+	config_free(c);
+
+	/* gateway-v6 by default, cpus "none", rate 0, one deny entry */
+	c = load_text("prefix = 2001:db8:6400::/40\ngateway-v4 = 100.64.0.1\n"
+		      "deny-v4 = {192.168.0.0/16}\nicmp-errors { rate = 0 }\n"
+		      "tun { cpus = none\n offload = no }\n"
+		      "kernel { inner-pool = 100.64.0.0/24\n uplink = eth0 }\n");
+	if (!c)
+		fail_msg("%s", err);
+	round_trip(c);
+	config_free(c);
+}
+
+/* What the printer writes for the new keys, beyond loading back. */
+static void test_print_forms(void **state)
+{
+	struct config *c;
+	char *out;
+
+	(void)state;
+	c = config_load(MINIMAL, err, sizeof(err));
+	assert_non_null(c);
+	out = print_str(c);
+	assert_non_null(strstr(out, "\ngateway-v6      = \"2001:db8:ffff::1\"\n"));
+	assert_non_null(strstr(out, "\ndeny-v4         = {}\n"));
+	assert_non_null(strstr(out, "\nlowest-ipv6-mtu = 1280\n"));
+	assert_non_null(strstr(out, "\nicmp-errors {\n  rate  = 100\n  burst = 50\n}\n"));
+	assert_non_null(strstr(out, "\n  txqueuelen = 1000\n"));
+	assert_non_null(strstr(out, "\n  offload    = \"on\"\n"));
+	assert_non_null(strstr(out, "\n  cpus       = \"auto\"\t# here: "));
+	free(out);
+	config_free(c);
+
+	c = config_load(FULL, err, sizeof(err));
+	assert_non_null(c);
+	out = print_str(c);
+	assert_non_null(strstr(out, "\ndeny-v4         = {\"10.0.0.0/8\",\n"
+				    "                   \"192.168.1.0/24\",\n"
+				    "                   \"198.51.100.99/32\"}\n"));
+	assert_non_null(strstr(out, "\n  offload    = \"off\"\n"));
+	assert_non_null(strstr(out, "\n  cpus       = \"2,0,5\"\n}\n"));
+	free(out);
+	config_free(c);
+
+	c = load_text("prefix = 2001:db8:64::/96\ngateway-v4 = 100.64.0.1\n"
+		      "icmp-errors { rate = 0 }\ntun { cpus = none }\n"
+		      "kernel { inner-pool = 100.64.0.0/24\n uplink = eth0 }\n");
+	assert_non_null(c);
+	out = print_str(c);
+	assert_non_null(strstr(out, "\ngateway-v6      = \"2001:db8:64::6440:1\"\t"
+				    "# not in the file: prefix||gateway-v4\n"));
+	assert_non_null(strstr(out, "  rate  = 0\t# none originated\n"));
+	assert_non_null(strstr(out, "\n  cpus       = \"none\"\n}\n"));
+	free(out);
 	config_free(c);
 }
 
@@ -745,7 +1190,7 @@ static void test_client_allowed(void **state)
 	config_free(c);
 
 	c = load_text("gateway-v4 = \"192.0.2.1\"\nclients = {\"2001:db8:8000::/33\"}\n"
-		      "kernel { inner-pool = \"100.64.0.0/16\"\n uplink = \"eth0\" }\n");
+		      "kernel { inner-pool = \"100.64.0.0/16\"\n uplink = \"eth0\" }\n" GW6);
 	assert_non_null(c);
 	assert_true(allowed(c, "2001:db8:8000::1"));
 	assert_true(allowed(c, "2001:db8:ffff:ffff::1"));
@@ -767,6 +1212,11 @@ int main(void)
 		cmocka_unit_test(test_explicit_values),
 		cmocka_unit_test(test_example_loads),
 		cmocka_unit_test(test_edges_accepted),
+		cmocka_unit_test(test_offload_spellings),
+		cmocka_unit_test(test_prefix_lengths),
+		cmocka_unit_test(test_gateway_v6_default),
+		cmocka_unit_test(test_gateway_v6_required),
+		cmocka_unit_test(test_gateway_v6_in_prefix),
 		cmocka_unit_test(test_gateway_inside_pool),
 		cmocka_unit_test(test_queues_zero_resolved),
 		cmocka_unit_test(test_repeat_and_append),
@@ -784,6 +1234,7 @@ int main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_err_buffer),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_print_forms),
 		cmocka_unit_test(test_client_allowed),
 	};
 
