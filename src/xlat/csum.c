@@ -68,3 +68,9 @@ uint16_t csum_replace(uint16_t old_csum, uint32_t removed, uint32_t added)
 	s = csum_add(s, added);
 	return csum_fold(s);
 }
+
+uint16_t csum_partial_replace(uint16_t old_partial, uint32_t removed, uint32_t added)
+{
+	/* The partial sum is the complement of the checksum it will become. */
+	return (uint16_t)~csum_replace((uint16_t)~old_partial, removed, added);
+}

@@ -34,5 +34,15 @@ uint16_t csum_fold(uint32_t sum);
  * update never repairs it.
  */
 uint16_t csum_replace(uint16_t old_csum, uint32_t removed, uint32_t added);
+/*
+ * The same for a field that holds an *uncomplemented* partial sum instead of a
+ * checksum: Linux CHECKSUM_PARTIAL / virtio-net NEEDS_CSUM (e.g. a GSO
+ * super-packet), where the field carries the folded pseudo-header sum,
+ * ~csum_fold(pseudo), and the device later adds the bytes from csum_start and
+ * stores the complement.  Returns old_partial + ~removed + added (one's
+ * complement, folded, not complemented) = ~csum_replace(~old_partial, ...).
+ * No zero special case: the field is not a finished (UDP) checksum.
+ */
+uint16_t csum_partial_replace(uint16_t old_partial, uint32_t removed, uint32_t added);
 
 #endif

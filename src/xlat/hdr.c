@@ -230,9 +230,10 @@ enum xlat_drop xlat_parse4(const uint8_t *p, size_t len, int quoted, struct ip4_
 }
 
 /* RFC 7915 §5.1: the IPv4 header, written at `out` (20 bytes, no options).
- * Fragment fields from the IPv6 Fragment header if there is one. */
+ * Fragment fields from the IPv6 Fragment header if there is one.  `seg`:
+ * the size DF is decided by, tot or, for a GSO super-packet, one segment. */
 void xlat_write_ip4(uint8_t *out, const struct ip6_info *h, struct in_addr src, struct in_addr dst,
-		    uint16_t id, uint8_t ttl, size_t tot)
+		    uint16_t id, uint8_t ttl, size_t tot, size_t seg)
 {
 	struct iphdr ip;
 	uint16_t frag;
@@ -246,7 +247,7 @@ void xlat_write_ip4(uint8_t *out, const struct ip6_info *h, struct in_addr src, 
 		/* RFC 7915 §5.1: MF 0, offset 0; DF 0 up to 1260 bytes (so
 		 * IPv4 links with an MTU below 1280 may fragment it), else 1
 		 * (so path MTU discovery works end to end). */
-		frag = tot > XLAT_DF_MAX_LEN ? IP4_DF : 0;
+		frag = seg > XLAT_DF_MAX_LEN ? IP4_DF : 0;
 	}
 	memset(&ip, 0, sizeof(ip));
 	ip.version = 4;

@@ -374,14 +374,14 @@ enum xlat_drop xlat_icmp6_error_to4(const struct xlat_cfg *cfg, const struct xla
 	out_len = min_sz(IP4_HLEN + ICMP_HLEN + IP4_HLEN + in.avail, ICMP4_ERR_MAX);
 	/* RFC 7915 §5.3: inner TTL not decremented; lengths as declared. */
 	xlat_write_ip4(out + IP4_HLEN + ICMP_HLEN, &in, isrc4, idst4, 0, in.hlim,
-		       min_sz(IP4_HLEN + in.ulen, IP4_TOT_MAX));
+		       min_sz(IP4_HLEN + in.ulen, IP4_TOT_MAX), min_sz(IP4_HLEN + in.ulen, IP4_TOT_MAX));
 	memset(out + IP4_HLEN, 0, ICMP_HLEN);
 	out[IP4_HLEN] = e.type;
 	out[IP4_HLEN + 1] = e.code;
 	pkt_store_be32(out + IP4_HLEN + 4, e.info);
 	pkt_store_csum(out + IP4_HLEN + ICMP_CSUM_OFF,
 		       csum_fold(csum_partial(out + IP4_HLEN, out_len - IP4_HLEN, 0)));
-	xlat_write_ip4(out, h, idst4, dst4, xlat_next_ip_id(st), (uint8_t)(h->hlim - 1), out_len);
+	xlat_write_ip4(out, h, idst4, dst4, xlat_next_ip_id(st), (uint8_t)(h->hlim - 1), out_len, out_len);
 	pkt->headroom += (size_t)(out - pkt->data);
 	pkt->data = out;
 	pkt->len = out_len;

@@ -11,6 +11,12 @@
  * headroom); the transport header and payload never move, and their
  * checksums are adjusted incrementally (RFC 1624) for the pseudo-header
  * change.
+ *
+ * GSO super-packets (pkt->gso_size != 0, TSO/USO from a TUN queue with
+ * IFF_VNET_HDR) go through the same code: their transport checksum field is
+ * an uncomplemented partial sum (csum_partial_replace), and the size rules
+ * look at one segment, not at the super-packet (see "Segmentation offload"
+ * in docs/xlat-notes.md).
  */
 #include "xlat/xlat.h"
 
@@ -54,6 +60,8 @@ static const char *const drop_names[XLAT_DROP__MAX] = {
 	[XLAT_DROP_NON_GLOBAL] = "non_global",
 	[XLAT_DROP_DENIED_DEST] = "denied_dest",
 	[XLAT_DROP_TOO_BIG] = "too_big",
+	[XLAT_DROP_BAD_GSO] = "bad_gso",
+	[XLAT_DROP_GSO_NEEDS_FRAG] = "gso_needs_frag",
 };
 
 const char *xlat_drop_name(enum xlat_drop r)
@@ -138,6 +146,48 @@ uint16_t xlat_next_ip_id(struct xlat_state *st)
 		return 0;
 	st->ip_id++;
 	return (uint16_t)st->ip_id;
+}
+
+/* ---- segmentation offload ---- */
+
+/* Only TCP (TSO) and UDP (USO) are segmented by the kernel; a fragment is
+ * never a super-packet (UFO is not offered on the TUN queue). */
+static enum xlat_drop gso_check(uint8_t proto, int frag)
+{
+	if (frag || (proto != IPPROTO_TCP && proto != IPPROTO_UDP))
+		return XLAT_DROP_BAD_GSO;
+	return XLAT_DROP_NONE;
+}
+
+static size_t gso_l4_hlen(uint8_t proto, const uint8_t *l4)
+{
+	return proto == IPPROTO_TCP ? (size_t)(l4[TCP_DOFF_BYTE] >> 4) * 4u : UDP_HLEN;
+}
+
+/* Transport bytes of the largest segment of the `len`-byte transport part
+ * `l4` (already checked by check_tcp/check_udp): its header (TCP with
+ * options) and gso_size payload bytes, or the whole if that is less. */
+static size_t gso_seg_l4(uint8_t proto, const uint8_t *l4, size_t len, uint16_t gso_size)
+{
+	return min_sz(gso_l4_hlen(proto, l4) + gso_size, len);
+}
+
+/* How many segments the kernel cuts the super-packet into (at least 1). */
+static size_t gso_nsegs(uint8_t proto, const uint8_t *l4, size_t len, uint16_t gso_size)
+{
+	size_t data = len - gso_l4_hlen(proto, l4);
+
+	return data <= gso_size ? 1u : (data + gso_size - 1u) / gso_size;
+}
+
+/* The partial sum in the checksum field (header checked, so present) gets
+ * the address delta; the length and protocol in the pseudo-header are the
+ * same in both versions. */
+static void gso_replace_addrs(uint8_t proto, uint8_t *l4, uint32_t removed, uint32_t added)
+{
+	uint8_t *field = l4 + (proto == IPPROTO_TCP ? TCP_CSUM_OFF : UDP_CSUM_OFF);
+
+	pkt_store_csum(field, csum_partial_replace(pkt_load_csum(field), removed, added));
 }
 
 static enum xlat_drop check_tcp(const uint8_t *l4, size_t len)
@@ -241,9 +291,11 @@ static int v4_denied(const struct xlat_cfg *cfg, struct in_addr a)
 }
 
 /* Forwarding decisions: extension headers, destination, hop limit, size;
- * `e` gets the ICMPv6 error to answer with (RFC 7915 §5.4). */
+ * `e` gets the ICMPv6 error to answer with (RFC 7915 §5.4).  `seg`: the
+ * IPv4 size of each packet the translation becomes (tot, or one segment of
+ * a GSO super-packet: `gso`). */
 static enum xlat_drop route_6to4(const struct xlat_cfg *cfg, const struct ip6_info *h, struct in_addr dst4,
-				 int err, struct xlat_icmp *e)
+				 int err, size_t seg, int gso, struct xlat_icmp *e)
 {
 	size_t tot = IP4_HLEN + h->ulen;
 
@@ -276,14 +328,16 @@ static enum xlat_drop route_6to4(const struct xlat_cfg *cfg, const struct ip6_in
 	}
 	if (err)
 		return XLAT_DROP_NONE;  /* truncated to 576 bytes */
-	/* An IPv6 payload near 64 KiB does not fit an IPv4 total length. */
+	/* An IPv6 payload near 64 KiB does not fit an IPv4 total length (nor
+	 * does such a super-packet: the kernel reads it from the IPv4 header). */
 	if (tot > IP4_TOT_MAX)
-		return XLAT_DROP_BAD_LENGTH;
+		return gso ? XLAT_DROP_BAD_GSO : XLAT_DROP_BAD_LENGTH;
 	/* RFC 7915 §1.4: a router sends Packet Too Big when it cannot forward;
 	 * only DF packets (> 1260 bytes, not fragments) - the others may be
 	 * fragmented in IPv4.  MTU: the IPv6 size of cfg->mtu IPv4 bytes,
-	 * never below 1280 (RFC 8200 §5). */
-	if (cfg->mtu && !h->frag && tot > XLAT_DF_MAX_LEN && tot > cfg->mtu) {
+	 * never below 1280 (RFC 8200 §5).  A GSO super-packet: each segment
+	 * (DF is decided per segment too). */
+	if (cfg->mtu && !h->frag && seg > XLAT_DF_MAX_LEN && seg > cfg->mtu) {
 		uint32_t mtu = cfg->mtu + (IP6_HLEN - IP4_HLEN);
 
 		*e = (struct xlat_icmp){ 2, 0, mtu < IPV6_MIN_MTU ? IPV6_MIN_MTU : mtu };
@@ -292,7 +346,7 @@ static enum xlat_drop route_6to4(const struct xlat_cfg *cfg, const struct ip6_in
 	return XLAT_DROP_NONE;
 }
 
-static void l4_6to4(const struct ip6_info *h, uint8_t *l4, struct in_addr src4, struct in_addr dst4)
+static void l4_6to4(const struct ip6_info *h, uint8_t *l4, struct in_addr src4, struct in_addr dst4, int gso)
 {
 	uint32_t addrs6 = xlat_sum_addrs6(&h->src, &h->dst);
 
@@ -300,6 +354,10 @@ static void l4_6to4(const struct ip6_info *h, uint8_t *l4, struct in_addr src4, 
 	 * header; later ones are passed as they are. */
 	if (h->frag_off)
 		return;
+	if (gso) {
+		gso_replace_addrs(h->proto, l4, addrs6, xlat_sum_addrs4(src4, dst4));
+		return;
+	}
 	if (h->proto == IPPROTO_ICMPV6) {
 		xlat_icmp_echo_6to4(l4, h->ulen, addrs6);
 		return;
@@ -319,21 +377,26 @@ enum xlat_verdict xlat_6to4(const struct xlat_cfg *cfg, const struct xlat_map *m
 	struct xlat_icmp e;
 	struct ip6_info h;
 	enum xlat_drop r;
-	int err = 0, quiet, m;
+	int err = 0, quiet, m, gso = pkt->gso_size != 0;
+	size_t seg;
+	uint16_t id;
 	uint8_t *out;
 
 	r = xlat_parse6(pkt->data, pkt->len, 0, &h);
+	if (r == XLAT_DROP_NONE && gso)
+		r = gso_check(h.proto, h.frag);
 	if (r == XLAT_DROP_NONE)
 		r = classify6(&h, pkt->data + h.l4off, &err);
 	if (r != XLAT_DROP_NONE)
 		return drop(reason, r);
+	seg = IP4_HLEN + (gso ? gso_seg_l4(h.proto, pkt->data + h.l4off, h.ulen, pkt->gso_size) : h.ulen);
 	/* RFC 6052 §2.2 / RFC 7915 §6: the IPv4 destination is embedded. */
 	if (addr_extract(&cfg->prefix, &h.dst, &dst4))
 		return drop(reason, XLAT_DROP_NOT_PREFIX);
 	/* RFC 7915 §5.4, RFC 4443 §2.4(e): no error about an error, a
 	 * non-first fragment, or to a source that is not one node. */
 	quiet = err || h.frag_off || !xlat_may_answer6(&h.src);
-	r = route_6to4(cfg, &h, dst4, err, &e);
+	r = route_6to4(cfg, &h, dst4, err, seg, gso, &e);
 	if (r != XLAT_DROP_NONE)
 		return reject6(cfg, &e, quiet, pkt, IP6_HLEN + h.plen, &h, reply, reason, r);
 
@@ -356,11 +419,17 @@ enum xlat_verdict xlat_6to4(const struct xlat_cfg *cfg, const struct xlat_map *m
 			       reply, reason, r);
 	}
 
-	l4_6to4(&h, pkt->data + h.l4off, src4, dst4);
+	l4_6to4(&h, pkt->data + h.l4off, src4, dst4, gso);
+	id = xlat_next_ip_id(st);
+	/* The kernel gives the segments of a super-packet id, id + 1, ...:
+	 * those values are not handed out again (RFC 6864 §4.1 uniqueness for
+	 * segments that leave with DF clear). */
+	if (gso && st)
+		st->ip_id += (uint32_t)gso_nsegs(h.proto, pkt->data + h.l4off, h.ulen, pkt->gso_size) - 1u;
 	/* Extension headers are dropped with the IPv6 header; bytes past the
 	 * payload length (link padding) are trimmed. */
 	out = pkt->data + h.l4off - IP4_HLEN;
-	xlat_write_ip4(out, &h, src4, dst4, xlat_next_ip_id(st), (uint8_t)(h.hlim - 1), IP4_HLEN + h.ulen);
+	xlat_write_ip4(out, &h, src4, dst4, id, (uint8_t)(h.hlim - 1), IP4_HLEN + h.ulen, seg);
 	pkt->headroom += (size_t)(out - pkt->data);
 	pkt->data = out;
 	pkt->len = IP4_HLEN + h.ulen;
@@ -404,7 +473,8 @@ static enum xlat_drop classify4(const struct ip4_info *h, const uint8_t *l4, int
 }
 
 /* Forwarding decisions after the mapping: TTL and size; `e` gets the
- * ICMPv4 error to answer with (RFC 7915 §4.4). */
+ * ICMPv4 error to answer with (RFC 7915 §4.4).  `len6`: the IPv6 size of
+ * each packet the translation becomes (one segment of a GSO super-packet). */
 static enum xlat_drop route_4to6(const struct xlat_cfg *cfg, const struct ip4_info *h, size_t len6,
 				 struct xlat_icmp *e)
 {
@@ -430,7 +500,7 @@ static enum xlat_drop route_4to6(const struct xlat_cfg *cfg, const struct ip4_in
 }
 
 static void l4_4to6(const struct ip4_info *h, uint8_t *l4, const struct in6_addr *src6,
-		    const struct in6_addr *dst6)
+		    const struct in6_addr *dst6, int gso)
 {
 	size_t len = h->tot_len - h->hlen;
 	uint32_t addrs6 = xlat_sum_addrs6(src6, dst6);
@@ -440,7 +510,10 @@ static void l4_4to6(const struct ip4_info *h, uint8_t *l4, const struct in6_addr
 	 * all that changes in it. */
 	if (h->frag & IP4_OFFMASK)
 		return;
-	if (h->proto == IPPROTO_ICMP) {
+	if (gso) {
+		/* A partial sum: never "no checksum", never recomputed. */
+		gso_replace_addrs(h->proto, l4, xlat_sum_addrs4(h->src, h->dst), addrs6);
+	} else if (h->proto == IPPROTO_ICMP) {
 		xlat_icmp_echo_4to6(l4, len, addrs6);
 	} else if (h->proto == IPPROTO_UDP && pkt_load_csum(l4 + UDP_CSUM_OFF) == 0) {
 		/* RFC 7915 §4.5: an unfragmented datagram without checksum
@@ -461,13 +534,15 @@ enum xlat_verdict xlat_4to6_frags(const struct xlat_cfg *cfg, const struct xlat_
 	struct xlat_icmp e;
 	struct ip4_info h;
 	enum xlat_drop r;
-	size_t hdr6, len6;
+	size_t hdr6, len6, seg6;
 	uint8_t *l4, *out;
-	int err = 0, m;
+	int err = 0, m, gso = pkt->gso_size != 0;
 
 	if (frags)
 		frags->n = 0;
 	r = xlat_parse4(pkt->data, pkt->len, 0, &h);
+	if (r == XLAT_DROP_NONE && gso)
+		r = gso_check(h.proto, ip4_is_frag(&h));
 	if (r == XLAT_DROP_NONE)
 		r = classify4(&h, pkt->data + h.hlen, &err);
 	if (r != XLAT_DROP_NONE)
@@ -484,7 +559,8 @@ enum xlat_verdict xlat_4to6_frags(const struct xlat_cfg *cfg, const struct xlat_
 
 	hdr6 = ip4_is_frag(&h) ? IP6_HLEN + FRAG6_HLEN : IP6_HLEN;
 	len6 = hdr6 + h.tot_len - h.hlen;
-	r = route_4to6(cfg, &h, err ? 0 : len6, &e);
+	seg6 = gso ? hdr6 + gso_seg_l4(h.proto, pkt->data + h.hlen, h.tot_len - h.hlen, pkt->gso_size) : len6;
+	r = route_4to6(cfg, &h, err ? 0 : seg6, &e);
 	if (r != XLAT_DROP_NONE) {
 		*reason = r;
 		/* RFC 7915 §4.4, RFC 1812 §4.3.2.7: no error about an error,
@@ -493,6 +569,10 @@ enum xlat_verdict xlat_4to6_frags(const struct xlat_cfg *cfg, const struct xlat_
 			return XLAT_DROP;
 		return xlat_reply4(cfg, st, &e, pkt->data, h.tot_len, h.src, reply);
 	}
+	/* A GSO super-packet cannot be fragmented (the kernel segments it
+	 * after us): DF clear and segments that xlat_fragment6 would cut. */
+	if (gso && frags && !(h.frag & IP4_DF) && seg6 > xlat_frag_size(cfg))
+		return drop(reason, XLAT_DROP_GSO_NEEDS_FRAG);
 	if (err) {
 		r = xlat_icmp4_error_to6(cfg, map, &h, &src6, &dst6, pkt);
 		if (r != XLAT_DROP_NONE)
@@ -504,7 +584,7 @@ enum xlat_verdict xlat_4to6_frags(const struct xlat_cfg *cfg, const struct xlat_
 		return drop(reason, XLAT_DROP_NO_HEADROOM);
 
 	l4 = pkt->data + h.hlen;
-	l4_4to6(&h, l4, &src6, &dst6);
+	l4_4to6(&h, l4, &src6, &dst6, gso);
 	/* The IPv6 header ends where the IPv4 header ended (options dropped). */
 	out = l4 - hdr6;
 	xlat_write_ip6(out, &h, &src6, &dst6, (uint8_t)(h.ttl - 1), h.tot_len - h.hlen);
@@ -513,7 +593,7 @@ enum xlat_verdict xlat_4to6_frags(const struct xlat_cfg *cfg, const struct xlat_
 	pkt->len = len6;
 	*reason = XLAT_DROP_NONE;
 	/* RFC 7915 §4.1: DF clear and larger than lowest-ipv6-mtu: fragment. */
-	if (frags && !(h.frag & IP4_DF) && len6 > xlat_frag_size(cfg)) {
+	if (frags && !gso && !(h.frag & IP4_DF) && len6 > xlat_frag_size(cfg)) {
 		xlat_fragment6(out, len6, &h, xlat_frag_size(cfg), frags);
 		return XLAT_FORWARD_MULTI;
 	}

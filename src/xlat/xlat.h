@@ -69,6 +69,8 @@ enum xlat_drop {
 	XLAT_DROP_NON_GLOBAL,       /* RFC 6052 §3.1: Well-Known Prefix with a non-global IPv4 address */
 	XLAT_DROP_DENIED_DEST,      /* IPv4 destination never translated (reply: admin-prohibited) */
 	XLAT_DROP_TOO_BIG,          /* larger than cfg->mtu with DF (reply: Packet Too Big / Frag. Needed) */
+	XLAT_DROP_BAD_GSO,          /* GSO super-packet: not TCP/UDP, a fragment, or > 65535 bytes as IPv4 */
+	XLAT_DROP_GSO_NEEDS_FRAG,   /* 4->6 GSO, DF clear, segments > lowest_ipv6_mtu (not fragmentable) */
 	XLAT_DROP__MAX
 };
 const char *xlat_drop_name(enum xlat_drop r);  /* short snake_case name, e.g. "hop_limit", for counters */
@@ -76,7 +78,22 @@ const char *xlat_drop_name(enum xlat_drop r);  /* short snake_case name, e.g. "h
 /* XLAT_FORWARD_MULTI: only from xlat_4to6_frags(); send frags->frag[0..n-1] instead of pkt. */
 enum xlat_verdict { XLAT_FORWARD, XLAT_DROP, XLAT_REPLY, XLAT_FORWARD_MULTI };
 
-struct xlat_buf { uint8_t *data; size_t len; size_t headroom; /* writable bytes before data */ };
+/*
+ * A packet.  gso_size != 0: a TCP/UDP super-packet from a TUN queue with segmentation offload
+ * (virtio-net gso_size): the IP length fields cover the whole super-packet, the transport header
+ * is there once, and its checksum field holds the uncomplemented pseudo-header sum (the device
+ * adds the bytes when it segments).  The translator then updates that partial sum, applies the
+ * size rules (MTU, DF) to one segment (IP header + transport header + gso_size) and never
+ * fragments.  0: an ordinary, finished packet (what designated initialisers that leave it out, and
+ * old positional ones { data, len, headroom }, give - the latter draw -Wmissing-field-initializers
+ * with -Wextra: write { data, len, headroom, 0 }).  The translation does not change it.
+ */
+struct xlat_buf {
+	uint8_t *data;
+	size_t len;
+	size_t headroom;     /* writable bytes before data */
+	uint16_t gso_size;   /* payload bytes per segment of a GSO super-packet; 0 = not GSO */
+};
 struct xlat_state { uint32_t ip_id; };  /* per worker: IPv4 identification generator state */
 
 /*
@@ -105,9 +122,10 @@ struct xlat_frags {
  * XLAT_DROP: *reason says why.  XLAT_REPLY: the packet is not forwarded (*reason says why: hop_limit,
  * too_big, segments_left, denied_dest, non_global, pool_exhausted) and reply->data/len hold an
  * ICMPv6 error from cfg->gateway_v6 to send back to the sender (reply->len on entry is the buffer's
- * capacity, >= XLAT_REPLY_MAX; the reply is at most 1280 bytes).  Bytes past the IPv6 payload length
- * are trimmed.  `pkt` is left untouched unless the verdict is XLAT_FORWARD.  Any bytes are safe
- * input (pkt->data may be NULL with len 0). */
+ * capacity, >= XLAT_REPLY_MAX; the reply is at most 1280 bytes; reply->gso_size is ignored).
+ * Bytes past the IPv6 payload length are trimmed.  `pkt` is left untouched unless the verdict is
+ * XLAT_FORWARD.  Any bytes are safe input (pkt->data may be NULL with len 0).  GSO super-packets
+ * (pkt->gso_size != 0): see struct xlat_buf; an IPv4 total length beyond 65535 drops (bad_gso). */
 enum xlat_verdict xlat_6to4(const struct xlat_cfg *cfg, const struct xlat_map *map, struct xlat_state *st,
                             struct xlat_buf *pkt, struct xlat_buf *reply, enum xlat_drop *reason);
 /* The same for IPv4 -> IPv6 (the IPv6 packet grows by 20 bytes into the headroom, 28 with a Fragment
@@ -119,7 +137,9 @@ enum xlat_verdict xlat_4to6(const struct xlat_cfg *cfg, const struct xlat_map *m
                             struct xlat_buf *pkt, struct xlat_buf *reply, enum xlat_drop *reason);
 /* xlat_4to6() that fragments (RFC 7915 §4.1): an IPv4 packet with DF clear whose translation exceeds
  * lowest_ipv6_mtu gives XLAT_FORWARD_MULTI and frags->n > 1 fragments (pkt then holds the whole
- * translated packet, for reference).  `frags` may be NULL (then it is xlat_4to6()). */
+ * translated packet, for reference).  `frags` may be NULL (then it is xlat_4to6()).  A GSO
+ * super-packet (pkt->gso_size) is never fragmented: DF clear and its IPv6 *segments* larger than
+ * lowest_ipv6_mtu -> XLAT_DROP, gso_needs_frag (xlat_4to6() forwards it whole, as any packet). */
 enum xlat_verdict xlat_4to6_frags(const struct xlat_cfg *cfg, const struct xlat_map *map,
                                   struct xlat_state *st, struct xlat_buf *pkt, struct xlat_buf *reply,
                                   struct xlat_frags *frags, enum xlat_drop *reason);

@@ -88,7 +88,7 @@ uint32_t xlat_sum_pseudo6_tail(size_t len, uint8_t nexthdr);
 void xlat_l4_replace_addrs(uint8_t proto, uint8_t *l4, size_t avail, uint32_t removed, uint32_t added);
 enum xlat_drop xlat_parse4(const uint8_t *p, size_t len, int quoted, struct ip4_info *h);
 void xlat_write_ip4(uint8_t *out, const struct ip6_info *h, struct in_addr src, struct in_addr dst,
-		    uint16_t id, uint8_t ttl, size_t tot);
+		    uint16_t id, uint8_t ttl, size_t tot, size_t seg);
 size_t xlat_write_ip6(uint8_t *out, const struct ip4_info *h, const struct in6_addr *src,
 		      const struct in6_addr *dst, uint8_t hlim, size_t ulen);
 uint16_t xlat_next_ip_id(struct xlat_state *st);

@@ -886,11 +886,11 @@ static void test_6to4_pool_exhausted_no_reply(void **state)
 	expect_drop6(f, len, XLAT_DROP_POOL_EXHAUSTED);
 	/* A reply buffer too small for any error: drop. */
 	len = build6(pkt_at(f), &s, &client6, &server6);
-	f->pkt = (struct xlat_buf){ pkt_at(f), len, HR };
-	f->reply = (struct xlat_buf){ f->reply_mem, 47, 0 };
+	f->pkt = (struct xlat_buf){ pkt_at(f), len, HR, 0 };
+	f->reply = (struct xlat_buf){ f->reply_mem, 47, 0, 0 };
 	assert_int_equal(xlat_6to4(&f->cfg, &f->map, &f->st, &f->pkt, &f->reply, &f->reason), XLAT_DROP);
 	assert_int_equal(f->reason, XLAT_DROP_POOL_EXHAUSTED);
-	f->reply = (struct xlat_buf){ NULL, 0, 0 };
+	f->reply = (struct xlat_buf){ NULL, 0, 0, 0 };
 	assert_int_equal(xlat_6to4(&f->cfg, &f->map, &f->st, &f->pkt, &f->reply, &f->reason), XLAT_DROP);
 	assert_int_equal(xlat_6to4(&f->cfg, &f->map, &f->st, &f->pkt, NULL, &f->reason), XLAT_DROP);
 	/* A larger reply buffer still gets at most 1280 bytes. */
@@ -900,8 +900,8 @@ static void test_6to4_pool_exhausted_no_reply(void **state)
 		struct spec b = { IPPROTO_UDP, 0, 3000, 64, 0 };
 
 		len = build6(pkt_at(f), &b, &client6, &server6);
-		f->pkt = (struct xlat_buf){ pkt_at(f), len, HR };
-		f->reply = (struct xlat_buf){ big, sizeof(big), 0 };
+		f->pkt = (struct xlat_buf){ pkt_at(f), len, HR, 0 };
+		f->reply = (struct xlat_buf){ big, sizeof(big), 0, 0 };
 		assert_int_equal(xlat_6to4(&f->cfg, &f->map, &f->st, &f->pkt, &f->reply, &f->reason),
 				 XLAT_REPLY);
 		assert_int_equal(f->reply.len, 1280);
@@ -1265,16 +1265,16 @@ static void test_4to6_headroom(void **state)
 	struct spec s = { IPPROTO_UDP, 0, 10, 64, 0 };
 	size_t len = build4(pkt_at(f), &s, server4, inner4);
 
-	f->pkt = (struct xlat_buf){ pkt_at(f), len, 19 };
+	f->pkt = (struct xlat_buf){ pkt_at(f), len, 19, 0 };
 	assert_int_equal(xlat_4to6(&f->cfg, &f->map, &f->st, &f->pkt, &f->reply, &f->reason), XLAT_DROP);
 	assert_int_equal(f->reason, XLAT_DROP_NO_HEADROOM);
-	f->pkt = (struct xlat_buf){ pkt_at(f), len, 20 };
+	f->pkt = (struct xlat_buf){ pkt_at(f), len, 20, 0 };
 	assert_int_equal(xlat_4to6(&f->cfg, &f->map, &f->st, &f->pkt, &f->reply, &f->reason), XLAT_FORWARD);
 	assert_ptr_equal(f->pkt.data, pkt_at(f) - 20);
 	assert_int_equal(f->pkt.headroom, 0);
 	/* Four bytes of options need four bytes less. */
 	len = build4_opts(pkt_at(f), &s, server4, inner4, nops, sizeof(nops));
-	f->pkt = (struct xlat_buf){ pkt_at(f), len, 16 };
+	f->pkt = (struct xlat_buf){ pkt_at(f), len, 16, 0 };
 	assert_int_equal(xlat_4to6(&f->cfg, &f->map, &f->st, &f->pkt, &f->reply, &f->reason), XLAT_FORWARD);
 	assert_int_equal(f->pkt.headroom, 0);
 	assert_true(l4_valid6(f->pkt.data));
@@ -1876,7 +1876,7 @@ static void test_4to6_fragmentation(void **state)
 		enum xlat_verdict v;
 
 		f->cfg.lowest_ipv6_mtu = cases[i].lowest;
-		f->pkt = (struct xlat_buf){ pkt_at(f), len, HR };
+		f->pkt = (struct xlat_buf){ pkt_at(f), len, HR, 0 };
 		v = xlat_4to6_frags(&f->cfg, &f->map, &f->st, &f->pkt, &f->reply, &fr, &f->reason);
 		if (len - IP4H + IP6H <= want_lim) {
 			assert_int_equal(v, XLAT_FORWARD);
@@ -1909,7 +1909,7 @@ static void test_4to6_fragmentation(void **state)
 		size_t len = frag4_piece(pkt_at(f), 6000, 2400, 1, 0, &last), seen = 0;
 
 		f->cfg.lowest_ipv6_mtu = 0;
-		f->pkt = (struct xlat_buf){ pkt_at(f), len, HR };
+		f->pkt = (struct xlat_buf){ pkt_at(f), len, HR, 0 };
 		assert_int_equal(xlat_4to6_frags(&f->cfg, &f->map, &f->st, &f->pkt, &f->reply, &fr, &f->reason),
 				 XLAT_FORWARD_MULTI);
 		assert_int_equal(fr.n, 2);
@@ -1939,7 +1939,7 @@ static void test_4to6_fragmentation(void **state)
 		set_ip4_csum(pkt_at(f));
 		f->cfg.mtu = 1500;
 		memcpy(copy, pkt_at(f), len);
-		f->pkt = (struct xlat_buf){ pkt_at(f), len, HR };
+		f->pkt = (struct xlat_buf){ pkt_at(f), len, HR, 0 };
 		assert_int_equal(xlat_4to6_frags(&f->cfg, &f->map, &f->st, &f->pkt, &f->reply, &fr, &f->reason),
 				 XLAT_FORWARD);
 		assert_int_equal(fr.n, 0);
@@ -2184,7 +2184,7 @@ static enum xlat_verdict run_exact(struct fx *f, int six, const uint8_t *data, s
 {
 	static struct xlat_frags fr;
 	uint8_t *mem = malloc(HR + len + 1);
-	struct xlat_buf pkt = { mem + HR, len, HR }, reply = { f->reply_mem, sizeof(f->reply_mem), 0 };
+	struct xlat_buf pkt = { mem + HR, len, HR, 0 }, reply = { f->reply_mem, sizeof(f->reply_mem), 0, 0 };
 	enum xlat_drop reason = XLAT_DROP__MAX;
 	enum xlat_verdict v;
 	size_t i;
@@ -2418,7 +2418,7 @@ static void test_garbage_errors(void **state)
 static void test_empty(void **state)
 {
 	struct fx *f = *state;
-	struct xlat_buf pkt = { NULL, 0, 0 };
+	struct xlat_buf pkt = { NULL, 0, 0, 0 };
 
 	assert_int_equal(xlat_6to4(&f->cfg, &f->map, &f->st, &pkt, &f->reply, &f->reason), XLAT_DROP);
 	assert_int_equal(f->reason, XLAT_DROP_TRUNCATED);
