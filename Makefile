@@ -28,7 +28,7 @@ endif
 B := build
 
 # Modules; each unit test links only the objects it names below.
-SRCS := src/main.c src/config.c src/log.c src/supervisor.c \
+SRCS := src/main.c src/config.c src/config_check.c src/config_print.c src/log.c src/supervisor.c \
         src/xlat/addr.c src/xlat/csum.c src/xlat/xlat.c src/xlat/hdr.c src/xlat/icmp.c src/xlat/frag.c src/xlat/reply.c \
         src/state/bindings.c src/io/tun.c src/io/vnet.c \
         src/plumb/plumb.c src/plumb/link.c src/plumb/route.c \
@@ -37,11 +37,12 @@ SRCS := src/main.c src/config.c src/log.c src/supervisor.c \
         src/dataplane/worker.c src/dataplane/stats.c
 OBJS := $(SRCS:%.c=$(B)/%.o)
 
-UNIT_TESTS := addr csum xlat config bindings nft vnet
+UNIT_TESTS := addr csum xlat config bindings nft vnet gso
 test_addr_OBJS     := src/xlat/addr.c
 test_csum_OBJS     := src/xlat/csum.c
 test_xlat_OBJS     := src/xlat/xlat.c src/xlat/hdr.c src/xlat/icmp.c src/xlat/frag.c src/xlat/reply.c src/xlat/addr.c src/xlat/csum.c
-test_config_OBJS   := src/config.c src/log.c
+test_gso_OBJS      := src/xlat/xlat.c src/xlat/hdr.c src/xlat/icmp.c src/xlat/frag.c src/xlat/reply.c src/xlat/addr.c src/xlat/csum.c
+test_config_OBJS   := src/config.c src/config_check.c src/config_print.c src/xlat/addr.c src/log.c
 test_bindings_OBJS := src/state/bindings.c src/log.c
 test_nft_OBJS      := src/plumb/nft.c src/plumb/nft_rules.c src/log.c
 test_vnet_OBJS     := src/io/vnet.c src/xlat/csum.c

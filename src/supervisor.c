@@ -42,6 +42,7 @@ struct supervisor {
 	struct ct_glue ct;
 	struct worker *workers;
 	unsigned n_workers;
+	struct xlat_v4net *deny;	/* handed to the translator */
 	int sfd, tfd;
 };
 
@@ -195,21 +196,23 @@ static void log_stats(const struct supervisor *s, const char *when)
 static int start_workers(struct supervisor *s)
 {
 	const struct config *cfg = s->cfg;
+	unsigned got, offered = 0;
 	int ret;
 
 	s->workers = calloc(cfg->tun.queues, sizeof(*s->workers));
 	if (!s->workers)
 		return -ENOMEM;
 	for (unsigned i = 0; i < cfg->tun.queues; i++) {
-		unsigned got;
-		int fd = tun_attach_queue(cfg->tun.name, 0, &got);
+		int cpu = cfg->tun.pin ? (int)cfg->tun.cpus[i % cfg->tun.n_cpus] : -1;
+		int fd = tun_attach_queue(cfg->tun.name, cfg->tun.offload, &got);
 
 		if (fd < 0) {
 			log_err("TUN %s: attaching queue %u: %s", cfg->tun.name, i,
 				strerror(-fd));
 			return fd;
 		}
-		ret = worker_start(&s->workers[i], &s->dp, i, fd);
+		offered = got;
+		ret = worker_start(&s->workers[i], &s->dp, i, fd, cpu);
 		if (ret < 0) {
 			close(fd);
 			log_err("starting worker %u: %s", i, strerror(-ret));
@@ -217,6 +220,11 @@ static int start_workers(struct supervisor *s)
 		}
 		s->n_workers++;
 	}
+	if (cfg->tun.offload)
+		log_info("TUN offloads: checksum %s, TCP segmentation %s, UDP segmentation %s",
+			 offered & TUN_OFFLOAD_CSUM ? "on" : "off",
+			 offered & TUN_OFFLOAD_TSO ? "on" : "off",
+			 offered & TUN_OFFLOAD_USO ? "on" : "off");
 	return 0;
 }
 
@@ -309,6 +317,33 @@ static int in_pool(const struct config *cfg, struct in_addr a)
 	return (ntohl(a.s_addr) & mask) == ntohl(cfg->kernel.pool.s_addr);
 }
 
+/* The translator never sends to the inner pool nor to the operator's
+ * deny-v4 networks (the built-in special ranges are its own business). */
+static int build_deny(struct supervisor *s)
+{
+	const struct config *cfg = s->cfg;
+	size_t n = cfg->n_deny_v4 + 1;
+
+	s->deny = calloc(n, sizeof(*s->deny));
+	if (!s->deny)
+		return -ENOMEM;
+	s->deny[0].addr = cfg->kernel.pool;
+	s->deny[0].len = cfg->kernel.pool_len;
+	if (cfg->n_deny_v4)
+		memcpy(&s->deny[1], cfg->deny_v4, cfg->n_deny_v4 * sizeof(*s->deny));
+	s->dp.xcfg.deny = s->deny;
+	s->dp.xcfg.n_deny = n;
+	return 0;
+}
+
+/* The configured rate and burst are for the whole gateway: split them. */
+static uint32_t per_worker(unsigned total, unsigned workers, unsigned floor)
+{
+	unsigned v = (total + workers - 1) / workers;
+
+	return v < floor ? floor : v;
+}
+
 static int setup_dataplane(struct supervisor *s)
 {
 	const struct config *cfg = s->cfg;
@@ -318,10 +353,18 @@ static int setup_dataplane(struct supervisor *s)
 
 	s->dp.cfg = cfg;
 	s->dp.now = monotonic_seconds();
+	s->dp.offload = cfg->tun.offload;
+	s->dp.reply_rate = cfg->icmp_errors.rate ?
+		per_worker(cfg->icmp_errors.rate, cfg->tun.queues, 1) : 0;
+	s->dp.reply_burst = cfg->icmp_errors.rate ?
+		per_worker(cfg->icmp_errors.burst, cfg->tun.queues, 1) : 0;
 	x->prefix = cfg->prefix;
 	x->gateway_v4 = cfg->gateway_v4;
-	addr_embed(&cfg->prefix, cfg->gateway_v4, &x->gateway_v6);
+	x->gateway_v6 = cfg->gateway_v6;
 	x->mtu = cfg->tun.mtu;
+	x->lowest_ipv6_mtu = cfg->lowest_ipv6_mtu;
+	if (build_deny(s) < 0)
+		return -ENOMEM;
 	if (in_pool(cfg, cfg->gateway_v4))
 		exclude = cfg->gateway_v4;
 	s->dp.bindings = bindings_new(cfg->kernel.pool, cfg->kernel.pool_len, exclude,
@@ -361,7 +404,7 @@ int supervisor_run(const struct config *cfg)
 		goto out;
 	ret = setup_dataplane(&s);
 	if (ret < 0) {
-		log_err("binding table: %s", strerror(-ret));
+		log_err("setting up the data plane: %s", strerror(-ret));
 		goto out_ct;
 	}
 	ret = start_workers(&s);
@@ -382,6 +425,7 @@ int supervisor_run(const struct config *cfg)
 	free(s.workers);
 	bindings_free(s.dp.bindings);
 out_ct:
+	free(s.deny);
 	glue_close(&s.ct);
 out:
 	if (s.tfd >= 0)

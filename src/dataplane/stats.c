@@ -14,6 +14,10 @@ void stats_add(struct stats *out, const struct stats *s)
 	out->tx4 += load(&s->tx4);
 	out->tx6 += load(&s->tx6);
 	out->replies += load(&s->replies);
+	out->replies_limited += load(&s->replies_limited);
+	out->fragments += load(&s->fragments);
+	out->gso += load(&s->gso);
+	out->bad_vnet += load(&s->bad_vnet);
 	out->rx_other += load(&s->rx_other);
 	out->read_errors += load(&s->read_errors);
 	out->write_errors += load(&s->write_errors);
@@ -34,10 +38,12 @@ uint64_t stats_drops(const struct stats *s)
 void stats_print(const struct stats *s, FILE *out)
 {
 	fprintf(out, "rx6 %" PRIu64 " rx4 %" PRIu64 " tx4 %" PRIu64 " tx6 %" PRIu64
-		" replies %" PRIu64 " drops %" PRIu64 " read_errors %" PRIu64
-		" write_errors %" PRIu64 " bindings_failed %" PRIu64 "\n",
-		s->rx6, s->rx4, s->tx4, s->tx6, s->replies, stats_drops(s),
-		s->read_errors, s->write_errors, s->bindings_failed);
+		" replies %" PRIu64 " replies_limited %" PRIu64 " fragments %" PRIu64
+		" gso %" PRIu64 " drops %" PRIu64 " read_errors %" PRIu64
+		" write_errors %" PRIu64 " bindings_failed %" PRIu64 " bad_vnet %" PRIu64 "\n",
+		s->rx6, s->rx4, s->tx4, s->tx6, s->replies, s->replies_limited,
+		s->fragments, s->gso, stats_drops(s), s->read_errors, s->write_errors,
+		s->bindings_failed, s->bad_vnet);
 	for (unsigned r = 1; r < XLAT_DROP__MAX; r++)
 		if (s->drops[r])
 			fprintf(out, "drop %s %" PRIu64 "\n",

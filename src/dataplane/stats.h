@@ -15,6 +15,10 @@ struct stats {
 	uint64_t tx4;		/* translated to IPv4 and written */
 	uint64_t tx6;		/* translated to IPv6 and written */
 	uint64_t replies;	/* ICMP errors sent back instead of forwarding */
+	uint64_t replies_limited;	/* ICMP errors not sent: rate limit */
+	uint64_t fragments;	/* IPv6 fragments written for oversized IPv4 packets */
+	uint64_t gso;		/* segmentation-offload super-packets translated */
+	uint64_t bad_vnet;	/* dropped: inconsistent virtio-net header */
 	uint64_t rx_other;	/* neither IPv4 nor IPv6 (also counted as a drop) */
 	uint64_t read_errors;
 	uint64_t write_errors;

@@ -1,17 +1,20 @@
-#define _GNU_SOURCE	/* pthread_tryjoin_np */
+#define _GNU_SOURCE	/* pthread_tryjoin_np, pthread_setaffinity_np */
 #include "dataplane/worker.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <arpa/inet.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 #include <urcu.h>
 
 #include "config.h"
+#include "io/vnet.h"
 #include "state/bindings.h"
 
 static uint32_t worker_now(const struct worker *w)
@@ -69,23 +72,92 @@ static int map_dst4(void *arg, struct in_addr dst, struct in6_addr *out)
 	return ret == 0 ? 0 : -XLAT_DROP_NO_BINDING;
 }
 
-static void worker_send(struct worker *w, const struct xlat_buf *b, uint64_t *counter)
+/* RFC 7915 §4.4/§5.4 leave the rate of originated errors to the
+ * implementation: a bucket of reply_burst, refilled reply_rate a second. */
+static int reply_allowed(struct worker *w)
 {
-	ssize_t n = write(w->fd, b->data, b->len);
+	const struct dataplane *dp = w->dp;
+	struct token_bucket *tb = &w->replies;
+	uint32_t now = worker_now(w);
 
-	if (n == (ssize_t)b->len) {
+	if (now != tb->last) {
+		uint64_t t = tb->tokens + (uint64_t)dp->reply_rate * (now - tb->last);
+
+		tb->tokens = t > dp->reply_burst ? dp->reply_burst : (uint32_t)t;
+		tb->last = now;
+	}
+	if (tb->tokens == 0)
+		return 0;
+	tb->tokens--;
+	return 1;
+}
+
+/* Writes one packet, behind a virtio-net header when the queue has them. */
+static void worker_write(struct worker *w, const struct virtio_net_hdr *vh,
+			 const struct iovec *parts, int n, uint64_t *counter)
+{
+	static const struct virtio_net_hdr plain;	/* no offload asked */
+	struct iovec iov[3];
+	size_t want = 0;
+	int cnt = 0;
+	ssize_t done;
+
+	if (w->dp->offload) {
+		iov[cnt].iov_base = (void *)(vh ? vh : &plain);
+		iov[cnt++].iov_len = VNET_HDR_LEN;
+	}
+	for (int i = 0; i < n; i++)
+		iov[cnt++] = parts[i];
+	for (int i = 0; i < cnt; i++)
+		want += iov[i].iov_len;
+	done = writev(w->fd, iov, cnt);
+	if (done == (ssize_t)want) {
 		STATS_INC(*counter);
 		return;
 	}
 	STATS_INC(w->stats.write_errors);
-	worker_log(w, LOG_WARNING, "TUN write of %zu bytes: %s", b->len,
-		   n < 0 ? strerror(errno) : "short write");
+	worker_log(w, LOG_WARNING, "TUN write of %zu bytes: %s", want,
+		   done < 0 ? strerror(errno) : "short write");
 }
 
-static void worker_packet(struct worker *w, const struct xlat_map *map, size_t len)
+static void send_buf(struct worker *w, const struct virtio_net_hdr *vh,
+		     const struct xlat_buf *b, uint64_t *counter)
 {
-	struct xlat_buf pkt = { w->buf + XLAT_HEADROOM, len, XLAT_HEADROOM };
-	struct xlat_buf reply = { w->reply, XLAT_REPLY_MAX, 0 };
+	struct iovec part = { b->data, b->len };
+
+	worker_write(w, vh, &part, 1, counter);
+}
+
+static void send_frags(struct worker *w, const struct xlat_frags *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		struct iovec parts[2] = {
+			{ (void *)f->frag[i].hdr, f->frag[i].hdr_len },
+			{ (void *)f->frag[i].payload, f->frag[i].payload_len },
+		};
+
+		worker_write(w, NULL, parts, 2, &w->stats.fragments);
+	}
+	STATS_INC(w->stats.tx6);
+}
+
+/* 1 if `pkt` is an IPv6 packet from outside `clients`: dropped before it can
+ * cost a binding or draw an ICMP error. */
+static int foreign_source(const struct worker *w, const uint8_t *pkt, size_t len)
+{
+	struct in6_addr src;
+
+	if (len < 40)
+		return 0;	/* the translator says what is wrong with it */
+	memcpy(&src, pkt + 8, sizeof(src));
+	return !config_client_allowed(w->dp->cfg, &src);
+}
+
+static void worker_packet(struct worker *w, const struct xlat_map *map, size_t len,
+			  uint16_t gso_size)
+{
+	struct xlat_buf pkt = { w->buf + XLAT_HEADROOM, len, XLAT_HEADROOM, gso_size };
+	struct xlat_buf reply = { w->reply, XLAT_REPLY_MAX, 0, 0 };
 	enum xlat_drop reason = XLAT_DROP_NONE;
 	enum xlat_verdict v;
 	uint64_t *tx;
@@ -93,12 +165,16 @@ static void worker_packet(struct worker *w, const struct xlat_map *map, size_t l
 	switch (pkt.data[0] >> 4) {
 	case 6:
 		STATS_INC(w->stats.rx6);
+		if (foreign_source(w, pkt.data, len)) {
+			STATS_INC(w->stats.drops[XLAT_DROP_NOT_CLIENT]);
+			return;
+		}
 		v = xlat_6to4(&w->dp->xcfg, map, &w->xs, &pkt, &reply, &reason);
 		tx = &w->stats.tx4;
 		break;
 	case 4:
 		STATS_INC(w->stats.rx4);
-		v = xlat_4to6(&w->dp->xcfg, map, &w->xs, &pkt, &reply, &reason);
+		v = xlat_4to6_frags(&w->dp->xcfg, map, &w->xs, &pkt, &reply, w->frags, &reason);
 		tx = &w->stats.tx6;
 		break;
 	default:
@@ -106,18 +182,58 @@ static void worker_packet(struct worker *w, const struct xlat_map *map, size_t l
 		STATS_INC(w->stats.drops[XLAT_DROP_BAD_VERSION]);
 		return;
 	}
+	if (reason >= XLAT_DROP__MAX)
+		reason = XLAT_DROP_NONE;
 	switch (v) {
 	case XLAT_FORWARD:
-		worker_send(w, &pkt, tx);
+		if (gso_size) {
+			if (vnet_tx(&w->vh, pkt.data, pkt.len) != VNET_OK) {
+				STATS_INC(w->stats.bad_vnet);
+				return;
+			}
+			STATS_INC(w->stats.gso);
+		}
+		send_buf(w, gso_size ? &w->vh : NULL, &pkt, tx);
+		break;
+	case XLAT_FORWARD_MULTI:
+		send_frags(w, w->frags);
 		break;
 	case XLAT_REPLY:
 		STATS_INC(w->stats.drops[reason]);
-		worker_send(w, &reply, &w->stats.replies);
+		if (reply_allowed(w))
+			send_buf(w, NULL, &reply, &w->stats.replies);
+		else
+			STATS_INC(w->stats.replies_limited);
 		break;
 	case XLAT_DROP:
-		STATS_INC(w->stats.drops[reason < XLAT_DROP__MAX ? reason : XLAT_DROP_NONE]);
+		STATS_INC(w->stats.drops[reason]);
 		break;
 	}
+}
+
+/* Reads one packet into buf (after XLAT_HEADROOM) and its virtio-net header
+ * into vh when the queue has them.  Returns the packet length, 0 for
+ * nothing to do, -1 on a read error (errno set). */
+static ssize_t worker_read(struct worker *w, uint16_t *gso_size)
+{
+	uint8_t *pkt = w->buf + XLAT_HEADROOM;
+	struct iovec iov[2] = { { &w->vh, VNET_HDR_LEN }, { pkt, WORKER_MAX_PKT } };
+	ssize_t n;
+
+	*gso_size = 0;
+	if (!w->dp->offload)
+		return read(w->fd, pkt, WORKER_MAX_PKT);
+	n = readv(w->fd, iov, 2);
+	if (n < 0)
+		return n;
+	if ((size_t)n <= VNET_HDR_LEN)
+		return 0;
+	n -= (ssize_t)VNET_HDR_LEN;
+	if (vnet_rx(&w->vh, pkt, (size_t)n, gso_size) != VNET_OK) {
+		STATS_INC(w->stats.bad_vnet);
+		return 0;
+	}
+	return n;
 }
 
 static void *worker_main(void *arg)
@@ -133,17 +249,18 @@ static void *worker_main(void *arg)
 	rcu_register_thread();
 
 	while (!w->dp->stop) {
-		ssize_t n = read(w->fd, w->buf + XLAT_HEADROOM, WORKER_MAX_PKT);
+		uint16_t gso_size;
+		ssize_t n = worker_read(w, &gso_size);
 
 		if (n > 0) {
-			worker_packet(w, &map, (size_t)n);
+			worker_packet(w, &map, (size_t)n, gso_size);
 			continue;
 		}
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		if (n == 0 || errno == EINTR || errno == EAGAIN)
 			continue;
 		STATS_INC(w->stats.read_errors);
-		worker_log(w, LOG_ERR, "TUN read: %s", n < 0 ? strerror(errno) : "end of file");
-		if (n == 0 || errno == EBADFD || errno == EBADF)
+		worker_log(w, LOG_ERR, "TUN read: %s", strerror(errno));
+		if (errno == EBADFD || errno == EBADF)
 			break;	/* the queue is gone: nothing more will come */
 	}
 	rcu_unregister_thread();
@@ -165,7 +282,23 @@ int worker_setup_signals(void)
 	return sigaction(WORKER_KICK_SIGNAL, &sa, NULL) < 0 ? -errno : 0;
 }
 
-int worker_start(struct worker *w, struct dataplane *dp, unsigned index, int fd)
+static int worker_pin(struct worker *w)
+{
+	cpu_set_t set;
+	int ret;
+
+	if (w->cpu < 0)
+		return 0;
+	CPU_ZERO(&set);
+	CPU_SET((unsigned)w->cpu, &set);
+	ret = pthread_setaffinity_np(w->thread, sizeof(set), &set);
+	if (ret)
+		log_warn("worker %u: cannot pin to CPU %d: %s", w->index, w->cpu,
+			 strerror(ret));
+	return -ret;
+}
+
+int worker_start(struct worker *w, struct dataplane *dp, unsigned index, int fd, int cpu)
 {
 	struct timespec ts;
 	int ret;
@@ -174,13 +307,17 @@ int worker_start(struct worker *w, struct dataplane *dp, unsigned index, int fd)
 	w->dp = dp;
 	w->index = index;
 	w->fd = fd;
+	w->cpu = cpu;
 	w->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT(1, 5);
+	w->replies.tokens = dp->reply_burst;
+	w->replies.last = dp->now;
 	/* RFC 7915 §5.1 wants unpredictable identifications: seed per worker. */
 	clock_gettime(CLOCK_REALTIME, &ts);
 	w->xs.ip_id = (uint32_t)ts.tv_nsec ^ (index * 0x9e3779b9u);
 	w->buf = malloc(XLAT_HEADROOM + WORKER_MAX_PKT);
 	w->reply = malloc(XLAT_REPLY_MAX);
-	if (!w->buf || !w->reply) {
+	w->frags = malloc(sizeof(*w->frags));
+	if (!w->buf || !w->reply || !w->frags) {
 		worker_free(w);
 		return -ENOMEM;
 	}
@@ -190,6 +327,7 @@ int worker_start(struct worker *w, struct dataplane *dp, unsigned index, int fd)
 		return -ret;
 	}
 	w->running = 1;
+	worker_pin(w);	/* a failure costs speed, not correctness: go on */
 	return 0;
 }
 
@@ -216,8 +354,10 @@ void worker_free(struct worker *w)
 {
 	free(w->buf);
 	free(w->reply);
+	free(w->frags);
 	w->buf = NULL;
 	w->reply = NULL;
+	w->frags = NULL;
 	if (w->fd >= 0)
 		close(w->fd);
 	w->fd = -1;
