@@ -81,6 +81,14 @@ enum xlat_drop xlat_icmp4_classify(const uint8_t *l4, size_t len, int *err)
 
 /* ---- echo (RFC 7915 §4.2, §5.2) ---- */
 
+static int all_zero_but_csum(const uint8_t *l4, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (l4[i] && (i < ICMP_CSUM_OFF || i > ICMP_CSUM_OFF + 1))
+			return 0;
+	return 1;
+}
+
 /* 128/129 -> 8/0, id and sequence kept; the ICMPv4 checksum has no
  * pseudo-header: take it out and account for the type change. */
 void xlat_icmp_echo_6to4(uint8_t *l4, size_t len, uint32_t addrs6)
@@ -88,11 +96,18 @@ void xlat_icmp_echo_6to4(uint8_t *l4, size_t len, uint32_t addrs6)
 	uint8_t type6 = l4[0], code = l4[1];
 	uint8_t type4 = type6 == ICMP6_ECHO_REQUEST ? ICMP_ECHO : ICMP_ECHOREPLY;
 	uint32_t removed = csum_add(addrs6, xlat_sum_pseudo6_tail(len, IPPROTO_ICMPV6));
+	uint16_t c;
 
 	removed = csum_add(removed, xlat_sum_word(type6, code));
 	l4[0] = type4;
-	pkt_store_csum(l4 + ICMP_CSUM_OFF, csum_replace(pkt_load_csum(l4 + ICMP_CSUM_OFF), removed,
-							xlat_sum_word(type4, code)));
+	c = csum_replace(pkt_load_csum(l4 + ICMP_CSUM_OFF), removed, xlat_sum_word(type4, code));
+	/* RFC 1624 §3 cannot tell the two zeros apart: an all-zero message
+	 * (echo reply, id 0, sequence 0, zero data) sums to +0 and so needs
+	 * 0xffff, which eqn. 3 gives as 0x0000.  Only then is the message
+	 * scanned.  ICMPv6 has a non-zero pseudo-header, so never hits it. */
+	if (c == 0 && all_zero_but_csum(l4, len))
+		c = 0xffff;
+	pkt_store_csum(l4 + ICMP_CSUM_OFF, c);
 }
 
 /* 8/0 -> 128/129; add the IPv6 pseudo-header. */

@@ -503,6 +503,25 @@ static void test_6to4_icmp_echo(void **state)
 	}
 }
 
+/* An all-zero ICMPv4 message sums to +0: its checksum must be 0xffff, where
+ * RFC 1624 eqn. 3 alone gives 0x0000 (found by fuzz_6to4). */
+static void test_6to4_icmp_echo_all_zero(void **state)
+{
+	struct fx *f = *state;
+	struct spec s = { IPPROTO_ICMPV6, ICMP6_ECHO_REPLY, 8, 64, 0 };
+	size_t len = build6(pkt_at(f), &s, &client6, &server6);
+	uint8_t *l4;
+
+	/* id 0, sequence 0, zero data; then a valid ICMPv6 checksum */
+	memset(pkt_at(f) + IP6H + 4, 0, len - IP6H - 4);
+	set_l4_csum6(pkt_at(f));
+	assert_int_equal(run6(f, len), XLAT_FORWARD);
+	l4 = f->pkt.data + IP4H;
+	assert_int_equal(l4[0], 0);
+	assert_int_equal(be16(l4 + 2), 0xffff);
+	assert_true(l4_valid4(f->pkt.data));
+}
+
 /* Prefix lengths other than /96 work in the data path too. */
 static void test_6to4_prefix_lengths(void **state)
 {
@@ -2434,6 +2453,7 @@ int main(void)
 		T(test_6to4_tcp),
 		T(test_6to4_udp),
 		T(test_6to4_icmp_echo),
+		T(test_6to4_icmp_echo_all_zero),
 		T(test_6to4_prefix_lengths),
 		T(test_6to4_df_id),
 		T(test_6to4_hop_limit),
