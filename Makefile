@@ -75,9 +75,14 @@ unit: $(UNIT_BINS)
 e2e: $(B)/nat64
 	@tests/e2e/run.sh $(B)/nat64
 
-test: unit e2e
+# unit, end-to-end and conformance tests
+test: unit e2e conformance
 
-check: test
+# everything: sanitizer builds and a short fuzz run first, then `test`
+check:
+	$(MAKE) unit-asan
+	$(MAKE) fuzz-short
+	$(MAKE) test
 
 demo: $(B)/nat64
 	@scripts/demo.sh $(B)/nat64
