@@ -7,7 +7,7 @@ UNITDIR ?= /lib/systemd/system
 DESTDIR ?=
 
 CC      ?= gcc
-PKGS    := libmnl libnftnl libnl-route-3.0 libconfuse liburcu liburcu-cds
+PKGS    := libmnl libnftnl libnl-route-3.0 libconfuse liburcu liburcu-cds liburing
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
 WARN    := -Wall -Wextra -Wshadow -Wconversion -Wsign-conversion -Wformat=2 \

@@ -28,6 +28,7 @@
 #define DEF_TUN_QUEUES	"0"
 #define DEF_TUN_MTU	"1500"
 #define DEF_TUN_TXQLEN	"1000"
+#define DEF_TUN_BATCH	"32"
 #define DEF_TUN_OFFLOAD	"on"
 #define DEF_TUN_CPUS	"auto"
 #define DEF_IDLE	"300"
@@ -170,6 +171,7 @@ static cfg_opt_t tun_opts[] = {
 	CFG_STR_CB("queues", DEF_TUN_QUEUES, CFGF_NONE, note_value),
 	CFG_STR_CB("mtu", DEF_TUN_MTU, CFGF_NONE, note_value),
 	CFG_STR_CB("txqueuelen", DEF_TUN_TXQLEN, CFGF_NONE, note_value),
+	CFG_STR_CB("batch", DEF_TUN_BATCH, CFGF_NONE, note_value),
 	CFG_STR_CB("offload", DEF_TUN_OFFLOAD, CFGF_NONE, note_value),
 	CFG_STR_CB("cpus", DEF_TUN_CPUS, CFGF_NONE, note_value),
 	CFG_END()

@@ -49,6 +49,8 @@ struct config {
 		unsigned mtu;
 		unsigned queues_conf;	/* as written; 0 = one per online CPU */
 		unsigned txqueuelen;	/* 1..1000000 */
+		unsigned batch;		/* reads in flight per worker (io_uring);
+					 * 0: one read() and write() per packet */
 		int offload;		/* 1: virtio-net headers, TSO/checksum offload */
 		int pin;		/* 1: worker i runs on cpus[i % n_cpus] */
 		unsigned *cpus;		/* CPU numbers < CPU_SETSIZE, no duplicates;

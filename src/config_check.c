@@ -30,6 +30,7 @@
 #define ICMP_RATE_MAX	1000000
 #define ICMP_BURST_MAX	1000000
 #define TXQLEN_MAX	1000000
+#define BATCH_MAX	1024
 #define CPUS_EXPECTED	"expected \"auto\", \"none\" or CPU numbers separated by commas, such as \"0,1\""
 
 const char *config_show(const char *v, char *buf, size_t n)
@@ -379,6 +380,11 @@ static int set_tun_txqlen(struct config *c, const char *v, char *why, size_t n)
 	return set_uint(&c->tun.txqueuelen, v, 1, TXQLEN_MAX, why, n);
 }
 
+static int set_tun_batch(struct config *c, const char *v, char *why, size_t n)
+{
+	return set_uint(&c->tun.batch, v, 0, BATCH_MAX, why, n);
+}
+
 /* "on"/"off", or the other spellings of a libconfuse boolean. */
 static int set_tun_offload(struct config *c, const char *v, char *why, size_t n)
 {
@@ -508,6 +514,7 @@ const struct key_def config_keys[K_COUNT] = {
 	[K_TUN_QUEUES] = { "tun", "queues", "tun.queues", set_tun_queues },
 	[K_TUN_MTU]    = { "tun", "mtu", "tun.mtu", set_tun_mtu },
 	[K_TUN_TXQLEN] = { "tun", "txqueuelen", "tun.txqueuelen", set_tun_txqlen },
+	[K_TUN_BATCH]  = { "tun", "batch", "tun.batch", set_tun_batch },
 	[K_TUN_OFFLOAD] = { "tun", "offload", "tun.offload", set_tun_offload },
 	[K_TUN_CPUS]   = { "tun", "cpus", "tun.cpus", set_tun_cpus },
 	[K_POOL]       = { "kernel", "inner-pool", "kernel.inner-pool", set_pool },

@@ -76,8 +76,9 @@ static void print_tun(const struct config *c, FILE *out)
 	fprintf(out, "\n  queues     = %u", c->tun.queues);
 	if (c->tun.queues_conf == 0)
 		fputs("\t# 0 in the file: one per online CPU", out);
-	fprintf(out, "\n  mtu        = %u\n  txqueuelen = %u\n  offload    = \"%s\"\n",
-		c->tun.mtu, c->tun.txqueuelen, c->tun.offload ? "on" : "off");
+	fprintf(out, "\n  mtu        = %u\n  txqueuelen = %u\n  batch      = %u\n"
+		"  offload    = \"%s\"\n",
+		c->tun.mtu, c->tun.txqueuelen, c->tun.batch, c->tun.offload ? "on" : "off");
 	fputs("  cpus       = \"", out);
 	if (c->tun.cpus_auto || !c->tun.pin)
 		fputs(c->tun.cpus_auto ? "auto\"\t# here: " : "none\"", out);

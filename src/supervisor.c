@@ -354,6 +354,7 @@ static int setup_dataplane(struct supervisor *s)
 	s->dp.cfg = cfg;
 	s->dp.now = monotonic_seconds();
 	s->dp.offload = cfg->tun.offload;
+	s->dp.batch = cfg->tun.batch;
 	s->dp.reply_rate = cfg->icmp_errors.rate ?
 		per_worker(cfg->icmp_errors.rate, cfg->tun.queues, 1) : 0;
 	s->dp.reply_burst = cfg->icmp_errors.rate ?

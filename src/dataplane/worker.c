@@ -92,18 +92,19 @@ static int reply_allowed(struct worker *w)
 	return 1;
 }
 
-/* Writes one packet, behind a virtio-net header when the queue has them. */
-static void worker_write(struct worker *w, const struct virtio_net_hdr *vh,
-			 const struct iovec *parts, int n, uint64_t *counter)
+static const struct virtio_net_hdr plain_vh;	/* no offload asked of the kernel */
+
+/* Writes one packet now, behind a plain virtio-net header when the queue
+ * has them: replies and fragments, which are rare. */
+static void worker_write(struct worker *w, const struct iovec *parts, int n, uint64_t *counter)
 {
-	static const struct virtio_net_hdr plain;	/* no offload asked */
 	struct iovec iov[3];
 	size_t want = 0;
 	int cnt = 0;
 	ssize_t done;
 
 	if (w->dp->offload) {
-		iov[cnt].iov_base = (void *)(vh ? vh : &plain);
+		iov[cnt].iov_base = (void *)&plain_vh;
 		iov[cnt++].iov_len = VNET_HDR_LEN;
 	}
 	for (int i = 0; i < n; i++)
@@ -120,12 +121,11 @@ static void worker_write(struct worker *w, const struct virtio_net_hdr *vh,
 		   done < 0 ? strerror(errno) : "short write");
 }
 
-static void send_buf(struct worker *w, const struct virtio_net_hdr *vh,
-		     const struct xlat_buf *b, uint64_t *counter)
+static void send_buf(struct worker *w, const struct xlat_buf *b, uint64_t *counter)
 {
 	struct iovec part = { b->data, b->len };
 
-	worker_write(w, vh, &part, 1, counter);
+	worker_write(w, &part, 1, counter);
 }
 
 static void send_frags(struct worker *w, const struct xlat_frags *f)
@@ -136,7 +136,7 @@ static void send_frags(struct worker *w, const struct xlat_frags *f)
 			{ (void *)f->frag[i].payload, f->frag[i].payload_len },
 		};
 
-		worker_write(w, NULL, parts, 2, &w->stats.fragments);
+		worker_write(w, parts, 2, &w->stats.fragments);
 	}
 	STATS_INC(w->stats.tx6);
 }
@@ -153,10 +153,33 @@ static int foreign_source(const struct worker *w, const uint8_t *pkt, size_t len
 	return !config_client_allowed(w->dp->cfg, &src);
 }
 
-static void worker_packet(struct worker *w, const struct xlat_map *map, size_t len,
-			  uint16_t gso_size)
+/* Sets up the slot's write of the translated packet `out` (the common case:
+ * one packet out for one in). */
+static void slot_prepare_write(struct worker *w, struct slot *sl, const struct xlat_buf *out,
+			       int gso, uint64_t *tx)
 {
-	struct xlat_buf pkt = { w->buf + XLAT_HEADROOM, len, XLAT_HEADROOM, gso_size };
+	int n = 0;
+
+	if (w->dp->offload) {
+		sl->wiov[n].iov_base = gso ? &sl->vh : (void *)&plain_vh;
+		sl->wiov[n++].iov_len = VNET_HDR_LEN;
+	}
+	sl->wiov[n].iov_base = out->data;
+	sl->wiov[n++].iov_len = out->len;
+	sl->wcnt = n;
+	sl->want = out->len + (w->dp->offload ? VNET_HDR_LEN : 0);
+	sl->tx = tx;
+}
+
+/*
+ * Translates the packet read into `sl`.  Returns 1 when the slot's write is
+ * set up for the caller to send, 0 when the packet was dealt with here
+ * (dropped, answered, or sent as fragments: rare, written at once).
+ */
+static int worker_packet(struct worker *w, const struct xlat_map *map, struct slot *sl,
+			 size_t len, uint16_t gso_size)
+{
+	struct xlat_buf pkt = { sl->buf + XLAT_HEADROOM, len, XLAT_HEADROOM, gso_size };
 	struct xlat_buf reply = { w->reply, XLAT_REPLY_MAX, 0, 0 };
 	enum xlat_drop reason = XLAT_DROP_NONE;
 	enum xlat_verdict v;
@@ -167,7 +190,7 @@ static void worker_packet(struct worker *w, const struct xlat_map *map, size_t l
 		STATS_INC(w->stats.rx6);
 		if (foreign_source(w, pkt.data, len)) {
 			STATS_INC(w->stats.drops[XLAT_DROP_NOT_CLIENT]);
-			return;
+			return 0;
 		}
 		v = xlat_6to4(&w->dp->xcfg, map, &w->xs, &pkt, &reply, &reason);
 		tx = &w->stats.tx4;
@@ -180,60 +203,189 @@ static void worker_packet(struct worker *w, const struct xlat_map *map, size_t l
 	default:
 		STATS_INC(w->stats.rx_other);
 		STATS_INC(w->stats.drops[XLAT_DROP_BAD_VERSION]);
-		return;
+		return 0;
 	}
 	if (reason >= XLAT_DROP__MAX)
 		reason = XLAT_DROP_NONE;
 	switch (v) {
 	case XLAT_FORWARD:
 		if (gso_size) {
-			if (vnet_tx(&w->vh, pkt.data, pkt.len) != VNET_OK) {
+			if (vnet_tx(&sl->vh, pkt.data, pkt.len) != VNET_OK) {
 				STATS_INC(w->stats.bad_vnet);
-				return;
+				return 0;
 			}
 			STATS_INC(w->stats.gso);
 		}
-		send_buf(w, gso_size ? &w->vh : NULL, &pkt, tx);
-		break;
+		slot_prepare_write(w, sl, &pkt, gso_size != 0, tx);
+		return 1;
 	case XLAT_FORWARD_MULTI:
 		send_frags(w, w->frags);
-		break;
+		return 0;
 	case XLAT_REPLY:
 		STATS_INC(w->stats.drops[reason]);
 		if (reply_allowed(w))
-			send_buf(w, NULL, &reply, &w->stats.replies);
+			send_buf(w, &reply, &w->stats.replies);
 		else
 			STATS_INC(w->stats.replies_limited);
-		break;
+		return 0;
 	case XLAT_DROP:
 		STATS_INC(w->stats.drops[reason]);
-		break;
+		return 0;
 	}
+	return 0;
 }
 
-/* Reads one packet into buf (after XLAT_HEADROOM) and its virtio-net header
- * into vh when the queue has them.  Returns the packet length, 0 for
- * nothing to do, -1 on a read error (errno set). */
-static ssize_t worker_read(struct worker *w, uint16_t *gso_size)
+/* Length of the packet a read of `n` bytes put into `sl`, its virtio-net
+ * header checked; 0 for nothing to translate. */
+static size_t slot_received(struct worker *w, struct slot *sl, size_t n, uint16_t *gso_size)
 {
-	uint8_t *pkt = w->buf + XLAT_HEADROOM;
-	struct iovec iov[2] = { { &w->vh, VNET_HDR_LEN }, { pkt, WORKER_MAX_PKT } };
-	ssize_t n;
-
 	*gso_size = 0;
 	if (!w->dp->offload)
-		return read(w->fd, pkt, WORKER_MAX_PKT);
-	n = readv(w->fd, iov, 2);
-	if (n < 0)
 		return n;
-	if ((size_t)n <= VNET_HDR_LEN)
+	if (n <= VNET_HDR_LEN)
 		return 0;
-	n -= (ssize_t)VNET_HDR_LEN;
-	if (vnet_rx(&w->vh, pkt, (size_t)n, gso_size) != VNET_OK) {
+	n -= VNET_HDR_LEN;
+	if (vnet_rx(&sl->vh, sl->buf + XLAT_HEADROOM, n, gso_size) != VNET_OK) {
 		STATS_INC(w->stats.bad_vnet);
 		return 0;
 	}
 	return n;
+}
+
+/* A failed read: 1 to go on, 0 when the queue is gone. */
+static int read_failed(struct worker *w, int err)
+{
+	if (err == EINTR || err == EAGAIN)
+		return 1;
+	STATS_INC(w->stats.read_errors);
+	worker_log(w, LOG_ERR, "TUN read: %s", strerror(err));
+	return err != EBADFD && err != EBADF;
+}
+
+/* One packet per read() and write(): the simple loop. */
+static void loop_plain(struct worker *w, const struct xlat_map *map)
+{
+	struct slot *sl = &w->slots[0];
+
+	while (!w->dp->stop) {
+		ssize_t n = readv(w->fd, sl->riov, sl->rcnt);
+		uint16_t gso;
+		size_t len;
+
+		if (n < 0) {
+			if (!read_failed(w, errno))
+				return;
+			continue;
+		}
+		len = slot_received(w, sl, (size_t)n, &gso);
+		if (len && worker_packet(w, map, sl, len, gso)) {
+			ssize_t done = writev(w->fd, sl->wiov, sl->wcnt);
+
+			if (done == (ssize_t)sl->want) {
+				STATS_INC(*sl->tx);
+			} else {
+				STATS_INC(w->stats.write_errors);
+				worker_log(w, LOG_WARNING, "TUN write of %zu bytes: %s", sl->want,
+					   done < 0 ? strerror(errno) : "short write");
+			}
+		}
+	}
+}
+
+/* ---- io_uring: many reads in flight, one system call per batch ---- */
+
+#define RING_WRITE (1ULL << 63)
+
+static void ring_queue(struct worker *w, unsigned i, int write)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
+	struct slot *sl = &w->slots[i];
+
+	/* Each slot has at most one operation in flight and the ring holds
+	 * as many entries as there are slots: there is always room. */
+	if (write)
+		io_uring_prep_writev(sqe, w->fd, sl->wiov, (unsigned)sl->wcnt, (uint64_t)-1);
+	else
+		io_uring_prep_readv(sqe, w->fd, sl->riov, (unsigned)sl->rcnt, (uint64_t)-1);
+	io_uring_sqe_set_data64(sqe, i | (write ? RING_WRITE : 0));
+}
+
+/* Handles one completion; 0 when the queue is gone. */
+static int ring_complete(struct worker *w, const struct xlat_map *map,
+			 const struct io_uring_cqe *cqe)
+{
+	uint64_t data = io_uring_cqe_get_data64(cqe);
+	unsigned i = (unsigned)(data & ~RING_WRITE);
+	struct slot *sl = &w->slots[i];
+	uint16_t gso;
+	size_t len;
+
+	if (data & RING_WRITE) {
+		if (cqe->res == (int)sl->want) {
+			STATS_INC(*sl->tx);
+		} else {
+			STATS_INC(w->stats.write_errors);
+			worker_log(w, LOG_WARNING, "TUN write of %zu bytes: %s", sl->want,
+				   cqe->res < 0 ? strerror(-cqe->res) : "short write");
+		}
+		ring_queue(w, i, 0);
+		return 1;
+	}
+	if (cqe->res < 0) {
+		if (!read_failed(w, -cqe->res))
+			return 0;
+		ring_queue(w, i, 0);
+		return 1;
+	}
+	len = slot_received(w, sl, (size_t)cqe->res, &gso);
+	/* Writes are issued in completion order: a flow keeps its order. */
+	ring_queue(w, i, len && worker_packet(w, map, sl, len, gso));
+	return 1;
+}
+
+static void loop_ring(struct worker *w, const struct xlat_map *map)
+{
+	for (unsigned i = 0; i < w->n_slots; i++)
+		ring_queue(w, i, 0);
+	while (!w->dp->stop) {
+		struct io_uring_cqe *cqe;
+		unsigned head, seen = 0;
+		int ret = io_uring_submit_and_wait(&w->ring, 1);
+
+		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
+			STATS_INC(w->stats.read_errors);
+			worker_log(w, LOG_ERR, "io_uring: %s", strerror(-ret));
+			return;
+		}
+		io_uring_for_each_cqe(&w->ring, head, cqe) {
+			seen++;
+			if (!ring_complete(w, map, cqe)) {
+				io_uring_cq_advance(&w->ring, seen);
+				return;
+			}
+		}
+		io_uring_cq_advance(&w->ring, seen);
+	}
+}
+
+/* io_uring with the cheapest completion handling the kernel offers; the
+ * plain loop when io_uring is not to be had (old kernel, disabled). */
+static void ring_setup(struct worker *w)
+{
+	unsigned flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+	int ret;
+
+	if (!w->dp->batch)
+		return;
+	ret = io_uring_queue_init(w->n_slots, &w->ring, flags);
+	if (ret == -EINVAL)
+		ret = io_uring_queue_init(w->n_slots, &w->ring, 0);
+	if (ret < 0) {
+		log_warn("worker %u: io_uring unavailable (%s): one read per packet",
+			 w->index, strerror(-ret));
+		return;
+	}
+	w->ring_ready = 1;
 }
 
 static void *worker_main(void *arg)
@@ -242,27 +394,16 @@ static void *worker_main(void *arg)
 	const struct xlat_map map = { map_src6, map_dst4, w };
 	sigset_t kick;
 
-	/* The supervisor takes every other signal; this one interrupts read(). */
+	/* The supervisor takes every other signal; this one interrupts reads. */
 	sigemptyset(&kick);
 	sigaddset(&kick, WORKER_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 	rcu_register_thread();
-
-	while (!w->dp->stop) {
-		uint16_t gso_size;
-		ssize_t n = worker_read(w, &gso_size);
-
-		if (n > 0) {
-			worker_packet(w, &map, (size_t)n, gso_size);
-			continue;
-		}
-		if (n == 0 || errno == EINTR || errno == EAGAIN)
-			continue;
-		STATS_INC(w->stats.read_errors);
-		worker_log(w, LOG_ERR, "TUN read: %s", strerror(errno));
-		if (errno == EBADFD || errno == EBADF)
-			break;	/* the queue is gone: nothing more will come */
-	}
+	ring_setup(w);	/* here: a single-issuer ring belongs to its creator */
+	if (w->ring_ready)
+		loop_ring(w, &map);
+	else
+		loop_plain(w, &map);
 	rcu_unregister_thread();
 	return NULL;
 }
@@ -298,6 +439,30 @@ static int worker_pin(struct worker *w)
 	return -ret;
 }
 
+static int slots_alloc(struct worker *w, unsigned n)
+{
+	w->slots = calloc(n, sizeof(*w->slots));
+	if (!w->slots)
+		return -ENOMEM;
+	w->n_slots = n;
+	for (unsigned i = 0; i < n; i++) {
+		struct slot *sl = &w->slots[i];
+		int c = 0;
+
+		sl->buf = malloc(XLAT_HEADROOM + WORKER_MAX_PKT);
+		if (!sl->buf)
+			return -ENOMEM;
+		if (w->dp->offload) {
+			sl->riov[c].iov_base = &sl->vh;
+			sl->riov[c++].iov_len = VNET_HDR_LEN;
+		}
+		sl->riov[c].iov_base = sl->buf + XLAT_HEADROOM;
+		sl->riov[c++].iov_len = WORKER_MAX_PKT;
+		sl->rcnt = c;
+	}
+	return 0;
+}
+
 int worker_start(struct worker *w, struct dataplane *dp, unsigned index, int fd, int cpu)
 {
 	struct timespec ts;
@@ -314,10 +479,10 @@ int worker_start(struct worker *w, struct dataplane *dp, unsigned index, int fd,
 	/* RFC 7915 §5.1 wants unpredictable identifications: seed per worker. */
 	clock_gettime(CLOCK_REALTIME, &ts);
 	w->xs.ip_id = (uint32_t)ts.tv_nsec ^ (index * 0x9e3779b9u);
-	w->buf = malloc(XLAT_HEADROOM + WORKER_MAX_PKT);
 	w->reply = malloc(XLAT_REPLY_MAX);
 	w->frags = malloc(sizeof(*w->frags));
-	if (!w->buf || !w->reply || !w->frags) {
+	ret = slots_alloc(w, dp->batch ? dp->batch : 1);
+	if (ret < 0 || !w->reply || !w->frags) {
 		worker_free(w);
 		return -ENOMEM;
 	}
@@ -352,10 +517,16 @@ int worker_stop(struct worker *w, unsigned timeout_ms)
 
 void worker_free(struct worker *w)
 {
-	free(w->buf);
+	if (w->ring_ready)
+		io_uring_queue_exit(&w->ring);
+	w->ring_ready = 0;
+	for (unsigned i = 0; i < w->n_slots; i++)
+		free(w->slots[i].buf);
+	free(w->slots);
 	free(w->reply);
 	free(w->frags);
-	w->buf = NULL;
+	w->slots = NULL;
+	w->n_slots = 0;
 	w->reply = NULL;
 	w->frags = NULL;
 	if (w->fd >= 0)

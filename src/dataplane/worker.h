@@ -3,7 +3,9 @@
 #define NAT64_WORKER_H
 
 #include <linux/virtio_net.h>
+#include <liburing.h>
 #include <pthread.h>
+#include <sys/uio.h>
 #include <stdint.h>
 
 #include "dataplane/stats.h"
@@ -19,6 +21,7 @@ struct dataplane {
 	struct xlat_cfg xcfg;
 	struct bindings *bindings;
 	int offload;			/* queues carry virtio-net headers */
+	unsigned batch;			/* reads in flight per worker (io_uring); 0: read/write */
 	uint32_t reply_rate;		/* ICMP errors per second, per worker; 0: none */
 	uint32_t reply_burst;		/* bucket depth, per worker */
 	uint32_t now;			/* monotonic seconds, advanced by the supervisor */
@@ -32,6 +35,16 @@ struct token_bucket {
 	uint32_t last;
 };
 
+/* One packet buffer and the I/O on it: a read, then maybe a write from it. */
+struct slot {
+	uint8_t *buf;			/* XLAT_HEADROOM + WORKER_MAX_PKT */
+	struct virtio_net_hdr vh;	/* header of the packet in buf */
+	struct iovec riov[2], wiov[2];
+	int rcnt, wcnt;
+	size_t want;			/* bytes the write must take */
+	uint64_t *tx;			/* counter for a completed write */
+};
+
 struct worker {
 	struct stats stats;		/* first: its own cache lines */
 	struct dataplane *dp;
@@ -43,8 +56,10 @@ struct worker {
 	struct xlat_state xs;
 	struct token_bucket replies;
 	struct log_ratelimit rl;
-	struct virtio_net_hdr vh;	/* header of the packet in buf */
-	uint8_t *buf;			/* XLAT_HEADROOM + WORKER_MAX_PKT */
+	struct slot *slots;		/* dp->batch of them, or one */
+	unsigned n_slots;
+	struct io_uring ring;		/* when dp->batch */
+	int ring_ready;
 	uint8_t *reply;			/* XLAT_REPLY_MAX */
 	struct xlat_frags *frags;	/* IPv6 fragments of one IPv4 packet */
 };

@@ -176,6 +176,24 @@ test_tcp_10mb_verified() {
 	stop_daemon
 }
 
+test_plain_io_without_offload() {
+	# one read()/write() per packet and no virtio-net headers: the other loop
+	fresh || return 1
+	sed -i 's/mtu = 1500 }/mtu = 1500 batch = 0 offload = "off" }/' "$WORK/nat64.conf"
+	start_daemon "$WORK/nat64.conf" || return 1
+	grep -q "TUN offloads" "$WORK/daemon.log" && fail "offloads on although off in the config"
+	in_c ping -6 -c 2 -i 0.2 -W 2 -I "$CLIENT1" "$SERVER6" >/dev/null || fail "ping" || return 1
+	head -c 3000000 /dev/urandom > "$WORK/blob"
+	in_s timeout 30 socat -u TCP4-LISTEN:9000,reuseaddr CREATE:"$WORK/recv" &
+	local srv=$!
+	wait_for 5 sh -c "ip netns exec $NS_S ss -ltn | grep -q :9000" || fail "server not listening" || return 1
+	in_c timeout 30 socat -u FILE:"$WORK/blob" TCP6:["$SERVER6"]:9000 || fail "upload failed" || return 1
+	wait "$srv"
+	cmp -s "$WORK/blob" "$WORK/recv" || fail "upload content differs" || return 1
+	counters | grep -q " gso 0 " || fail "super-packets without offload?" || return 1
+	stop_daemon
+}
+
 test_udp_request_response() {
 	fresh || return 1
 	start_daemon "$WORK/nat64.conf" || return 1

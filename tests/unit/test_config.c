@@ -149,6 +149,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c->tun.queues, expected_auto_queues());
 	assert_int_equal(c->tun.mtu, 1500);
 	assert_int_equal(c->tun.txqueuelen, 1000);
+	assert_int_equal(c->tun.batch, 32);
 	assert_int_equal(c->tun.offload, 1);
 	assert_int_equal(c->tun.pin, 1);
 	assert_int_equal(c->tun.cpus_auto, 1);
@@ -198,6 +199,7 @@ static void test_explicit_values(void **state)
 	assert_int_equal(c->tun.queues_conf, 3);
 	assert_int_equal(c->tun.mtu, 9000);
 	assert_int_equal(c->tun.txqueuelen, 5000);
+	assert_int_equal(c->tun.batch, 0);
 	assert_int_equal(c->tun.offload, 0);
 	assert_int_equal(c->tun.pin, 1);
 	assert_int_equal(c->tun.cpus_auto, 0);
@@ -578,6 +580,7 @@ static const struct slot {
 	{ "tun.queues",		"  queues = \"%s\"",		"2" },
 	{ "tun.mtu",		"  mtu = \"%s\"",		"1500" },
 	{ "tun.txqueuelen",	"  txqueuelen = \"%s\"",	"1000" },
+	{ "tun.batch",		"  batch = \"%s\"",		"32" },
 	{ "tun.offload",	"  offload = \"%s\"",		"on" },
 	{ "tun.cpus",		"  cpus = \"%s\"",		"0,1" },
 	{ NULL,			"}%s",				"" },
@@ -686,6 +689,9 @@ static const struct bad_case {
 	{ "tun.mtu", "1279", "out of range 1280..65535" },
 	{ "tun.mtu", "65536", "out of range 1280..65535" },
 	{ "tun.mtu", "15oo", "not a decimal integer" },
+	{ "tun.batch", "1025", "out of range 0..1024" },
+	{ "tun.batch", "-1", "out of range 0..1024" },
+	{ "tun.batch", "many", "not a decimal integer" },
 	{ "tun.txqueuelen", "0", "out of range 1..1000000" },
 	{ "tun.txqueuelen", "1000001", "out of range 1..1000000" },
 	{ "tun.txqueuelen", "1k", "not a decimal integer" },
@@ -1057,6 +1063,7 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->tun.queues, b->tun.queues);
 	assert_int_equal(a->tun.mtu, b->tun.mtu);
 	assert_int_equal(a->tun.txqueuelen, b->tun.txqueuelen);
+	assert_int_equal(a->tun.batch, b->tun.batch);
 	assert_int_equal(a->tun.offload, b->tun.offload);
 	assert_int_equal(a->tun.pin, b->tun.pin);
 	assert_int_equal(a->tun.cpus_auto, b->tun.cpus_auto);
