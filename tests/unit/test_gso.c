@@ -25,77 +25,13 @@
 
 #include "xlat/csum.h"
 #include "xlat/xlat.h"
+#include "ref_csum.h"
 
 #define HR XLAT_HEADROOM
 #define IP6H 40u
 #define IP4H 20u
 #define MEM_MAX (HR + 70000u)
 #define GSO 1000u
-
-/* ---- independent reference sums (host order) ---- */
-
-static uint32_t ref_sum(const uint8_t *p, size_t len, uint32_t sum)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	return sum;
-}
-
-/* Folded one's-complement sum, not complemented (a partial sum). */
-static uint16_t ref_fold_nc(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
-static uint16_t ref_fold(uint32_t sum)
-{
-	return (uint16_t)~ref_fold_nc(sum);
-}
-
-static uint16_t be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, size_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v >> 16);
-	put16(p + 2, v & 0xffff);
-}
-
-static uint32_t ref_pseudo6(const uint8_t *src, const uint8_t *dst, size_t len, uint8_t nh)
-{
-	uint8_t tail[8] = { 0 };
-
-	put32(tail, (uint32_t)len);
-	tail[7] = nh;
-	return ref_sum(tail, 8, ref_sum(dst, 16, ref_sum(src, 16, 0)));
-}
-
-static uint32_t ref_pseudo4(const uint8_t *src, const uint8_t *dst, size_t len, uint8_t proto)
-{
-	uint8_t tail[4] = { 0, proto, 0, 0 };
-
-	put16(tail + 2, len);
-	return ref_sum(tail, 4, ref_sum(dst, 4, ref_sum(src, 4, 0)));
-}
 
 static size_t csum_off(uint8_t proto)
 {
