@@ -7,7 +7,7 @@ BUILD="build-essential pkg-config git libmnl-dev libnftnl-dev libnl-3-dev \
 libnl-route-3-dev libconfuse-dev liburcu-dev liburing-dev"
 TEST="libcmocka-dev nftables iproute2 procps iputils-ping socat curl \
 python3 python3-scapy conntrack clang libclang-rt-14-dev"
-BENCH="iperf3 tayga linux-perf"
+BENCH="iperf3 tayga linux-perf ethtool"
 
 want="$BUILD $TEST"
 case "${1:-}" in
