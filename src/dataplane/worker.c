@@ -94,6 +94,18 @@ static int reply_allowed(struct worker *w)
 
 static const struct virtio_net_hdr plain_vh;	/* no offload asked of the kernel */
 
+/* Accounts for a write of `want` bytes that returned `done` (-errno on error). */
+static void write_done(struct worker *w, ssize_t done, size_t want, uint64_t *counter)
+{
+	if (done == (ssize_t)want) {
+		STATS_INC(*counter);
+		return;
+	}
+	STATS_INC(w->stats.write_errors);
+	worker_log(w, LOG_WARNING, "TUN write of %zu bytes: %s", want,
+		   done < 0 ? strerror((int)-done) : "short write");
+}
+
 /* Writes one packet now, behind a plain virtio-net header when the queue
  * has them: replies and fragments, which are rare. */
 static void worker_write(struct worker *w, const struct iovec *parts, int n, uint64_t *counter)
@@ -112,13 +124,7 @@ static void worker_write(struct worker *w, const struct iovec *parts, int n, uin
 	for (int i = 0; i < cnt; i++)
 		want += iov[i].iov_len;
 	done = writev(w->fd, iov, cnt);
-	if (done == (ssize_t)want) {
-		STATS_INC(*counter);
-		return;
-	}
-	STATS_INC(w->stats.write_errors);
-	worker_log(w, LOG_WARNING, "TUN write of %zu bytes: %s", want,
-		   done < 0 ? strerror(errno) : "short write");
+	write_done(w, done < 0 ? -errno : done, want, counter);
 }
 
 static void send_buf(struct worker *w, const struct xlat_buf *b, uint64_t *counter)
@@ -281,13 +287,7 @@ static void loop_plain(struct worker *w, const struct xlat_map *map)
 		if (len && worker_packet(w, map, sl, len, gso)) {
 			ssize_t done = writev(w->fd, sl->wiov, sl->wcnt);
 
-			if (done == (ssize_t)sl->want) {
-				STATS_INC(*sl->tx);
-			} else {
-				STATS_INC(w->stats.write_errors);
-				worker_log(w, LOG_WARNING, "TUN write of %zu bytes: %s", sl->want,
-					   done < 0 ? strerror(errno) : "short write");
-			}
+			write_done(w, done < 0 ? -errno : done, sl->want, sl->tx);
 		}
 	}
 }
@@ -321,13 +321,7 @@ static int ring_complete(struct worker *w, const struct xlat_map *map,
 	size_t len;
 
 	if (data & RING_WRITE) {
-		if (cqe->res == (int)sl->want) {
-			STATS_INC(*sl->tx);
-		} else {
-			STATS_INC(w->stats.write_errors);
-			worker_log(w, LOG_WARNING, "TUN write of %zu bytes: %s", sl->want,
-				   cqe->res < 0 ? strerror(-cqe->res) : "short write");
-		}
+		write_done(w, cqe->res, sl->want, sl->tx);
 		ring_queue(w, i, 0);
 		return 1;
 	}
