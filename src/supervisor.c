@@ -310,13 +310,6 @@ static void event_loop(struct supervisor *s)
 	}
 }
 
-static int in_pool(const struct config *cfg, struct in_addr a)
-{
-	uint32_t mask = ~0u << (32 - cfg->kernel.pool_len);
-
-	return (ntohl(a.s_addr) & mask) == ntohl(cfg->kernel.pool.s_addr);
-}
-
 /* The translator never sends to the inner pool nor to the operator's
  * deny-v4 networks (the built-in special ranges are its own business). */
 static int build_deny(struct supervisor *s)
@@ -366,7 +359,7 @@ static int setup_dataplane(struct supervisor *s)
 	x->lowest_ipv6_mtu = cfg->lowest_ipv6_mtu;
 	if (build_deny(s) < 0)
 		return -ENOMEM;
-	if (in_pool(cfg, cfg->gateway_v4))
+	if (addr_v4_in_net(cfg->gateway_v4, cfg->kernel.pool, cfg->kernel.pool_len))
 		exclude = cfg->gateway_v4;
 	s->dp.bindings = bindings_new(cfg->kernel.pool, cfg->kernel.pool_len, exclude,
 				      cfg->kernel.idle_timeout, &ops);
