@@ -210,6 +210,18 @@ static int check_ifname(const char *v, char *why, size_t n)
 
 /* ---- one setter per key: convert, check, store ---- */
 
+/* Decimal within min..max, into an unsigned. */
+static int set_uint(unsigned *dst, const char *v, unsigned long min,
+		    unsigned long max, char *why, size_t n)
+{
+	unsigned long val;
+
+	if (parse_uint(v, min, max, &val, why, n) < 0)
+		return -1;
+	*dst = (unsigned)val;
+	return 0;
+}
+
 static int set_prefix(struct config *c, const char *v, char *why, size_t n)
 {
 	struct nat64_prefix p;
@@ -320,18 +332,6 @@ static int set_deny4(struct config *c, const char *v, char *why, size_t n)
 	return 0;
 }
 
-/* Decimal within min..max, into an unsigned. */
-static int set_uint(unsigned *dst, const char *v, unsigned long min,
-		    unsigned long max, char *why, size_t n)
-{
-	unsigned long val;
-
-	if (parse_uint(v, min, max, &val, why, n) < 0)
-		return -1;
-	*dst = (unsigned)val;
-	return 0;
-}
-
 static int set_lowest_mtu(struct config *c, const char *v, char *why, size_t n)
 {
 	return set_uint(&c->lowest_ipv6_mtu, v, MTU_MIN, MTU_MAX, why, n);
@@ -357,22 +357,12 @@ static int set_tun_name(struct config *c, const char *v, char *why, size_t n)
 
 static int set_tun_queues(struct config *c, const char *v, char *why, size_t n)
 {
-	unsigned long q;
-
-	if (parse_uint(v, 0, QUEUES_MAX, &q, why, n) < 0)
-		return -1;
-	c->tun.queues_conf = (unsigned)q;
-	return 0;
+	return set_uint(&c->tun.queues_conf, v, 0, QUEUES_MAX, why, n);
 }
 
 static int set_tun_mtu(struct config *c, const char *v, char *why, size_t n)
 {
-	unsigned long mtu;
-
-	if (parse_uint(v, MTU_MIN, MTU_MAX, &mtu, why, n) < 0)
-		return -1;
-	c->tun.mtu = (unsigned)mtu;
-	return 0;
+	return set_uint(&c->tun.mtu, v, MTU_MIN, MTU_MAX, why, n);
 }
 
 static int set_tun_txqlen(struct config *c, const char *v, char *why, size_t n)
@@ -492,12 +482,7 @@ static int set_uplink(struct config *c, const char *v, char *why, size_t n)
 
 static int set_idle(struct config *c, const char *v, char *why, size_t n)
 {
-	unsigned long t;
-
-	if (parse_uint(v, 1, IDLE_MAX, &t, why, n) < 0)
-		return -1;
-	c->kernel.idle_timeout = (unsigned)t;
-	return 0;
+	return set_uint(&c->kernel.idle_timeout, v, 1, IDLE_MAX, why, n);
 }
 
 const struct key_def config_keys[K_COUNT] = {
