@@ -37,7 +37,7 @@ int link_nl_errno(int nlerr)
 	}
 }
 
-static struct nl_sock *rtnl_open(int *err)
+struct nl_sock *link_rtnl_open(int *err)
 {
 	struct nl_sock *sk = nl_socket_alloc();
 	int ret;
@@ -150,7 +150,7 @@ int link_setup(const char *name, unsigned int mtu, unsigned int txqlen,
 	int ret;
 
 	memset(u, 0, sizeof(*u));
-	sk = rtnl_open(&ret);
+	sk = link_rtnl_open(&ret);
 	if (!sk)
 		return ret;
 	ret = link_get(sk, name, &l);
@@ -202,7 +202,7 @@ int link_undo(const char *name, const struct link_undo *u)
 		return tun_destroy(name);
 	if (!u->changed)
 		return 0;
-	sk = rtnl_open(&ret);
+	sk = link_rtnl_open(&ret);
 	if (!sk)
 		return ret;
 	ret = link_get(sk, name, &l);
@@ -234,7 +234,7 @@ int link_owned(const char *name)
 	struct nl_sock *sk;
 	int ret;
 
-	sk = rtnl_open(&ret);
+	sk = link_rtnl_open(&ret);
 	if (!sk)
 		return ret;
 	ret = link_get(sk, name, &l);

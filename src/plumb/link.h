@@ -40,4 +40,9 @@ int link_remove(const char *name);
 /* libnl's NLE_* error code as -errno (route.c uses it too). */
 int link_nl_errno(int nlerr);
 
+struct nl_sock;
+/* A connected NETLINK_ROUTE socket for libnl, or NULL with *err = -errno.
+ * Free it with nl_socket_free(). */
+struct nl_sock *link_rtnl_open(int *err);
+
 #endif

@@ -47,23 +47,6 @@ static int key_init(struct route_key *k, int family, const void *dst,
 	return 0;
 }
 
-static struct nl_sock *rtnl_open(int *err)
-{
-	struct nl_sock *sk = nl_socket_alloc();
-	int ret;
-
-	*err = -ENOMEM;
-	if (!sk)
-		return NULL;
-	ret = nl_connect(sk, NETLINK_ROUTE);
-	if (ret < 0) {
-		*err = link_nl_errno(ret);
-		nl_socket_free(sk);
-		return NULL;
-	}
-	return sk;
-}
-
 /* Is `r` a main-table route for the key's destination? */
 static bool route_is_for(struct rtnl_route *r, const struct route_key *k)
 {
@@ -164,7 +147,7 @@ int route_add(int family, const void *dst, unsigned int plen, const char *ifname
 		return -errno;
 	if ((ret = key_init(&k, family, dst, plen)))
 		return ret;
-	sk = rtnl_open(&ret);
+	sk = link_rtnl_open(&ret);
 	if (!sk)
 		goto out;
 	/* Look first: an IPv6 route with another metric would not collide
@@ -210,7 +193,7 @@ int route_del(int family, const void *dst, unsigned int plen)
 
 	if ((ret = key_init(&k, family, dst, plen)))
 		return ret;
-	sk = rtnl_open(&ret);
+	sk = link_rtnl_open(&ret);
 	if (!sk)
 		goto out;
 	ret = rtnl_route_alloc_cache(sk, family, 0, &cache);
