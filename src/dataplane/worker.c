@@ -39,13 +39,13 @@ static int map_src6(void *arg, const struct in6_addr *src, struct in_addr *out)
 	char txt[INET6_ADDRSTRLEN];
 	int ret;
 
-	if (!config_client_allowed(dp->cfg, src))
-		return -XLAT_DROP_NOT_CLIENT;
 	rcu_read_lock();
 	ret = bindings_lookup6(dp->bindings, src, now, out);
 	rcu_read_unlock();
 	if (ret == 0)
-		return 0;
+		return 0;	/* only allowed clients ever get a binding */
+	if (!config_client_allowed(dp->cfg, src))
+		return -XLAT_DROP_NOT_CLIENT;
 	/* First packet of this client: the slow path may lock and flush. */
 	ret = bindings_create(dp->bindings, src, now, out);
 	if (ret == 0)
